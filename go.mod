@@ -1,0 +1,3 @@
+module github.com/kessai/kessai
+
+go 1.26
