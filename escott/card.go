@@ -294,7 +294,10 @@ type SearchResult struct {
 }
 
 // ErrExpired is wrapped by Search when the gateway answers K12: the
-// transaction can no longer be referenced or operated (the 60-day limit).
+// transaction can no longer be referenced or operated. That is what the
+// plugins read into K12 (the 60-day limit), but the gateway answers the
+// same code for a ProcessId/ProcessPass it does not know, so treat it as
+// "no longer operable" rather than proof of age.
 var ErrExpired = errors.New("escott: the transaction's handling period has passed (K12)")
 
 // Search is 1Search (取引参照). Member ids are never sent.

@@ -51,10 +51,14 @@ func (c *Client) ThreeDSHandOff(ci *Cipher, r ThreeDSRequest) (HandOff, error) {
 	default:
 		return HandOff{}, fmt.Errorf("escott: %q cannot be sent through the 3-D Secure page", r.Op)
 	}
-	if (r.Token == "") == r.Member.IsZero() {
-		if !(r.Op != OpSecure && r.Token != "" && !r.Member.IsZero()) {
-			return HandOff{}, errors.New("escott: give a token or a member")
-		}
+	switch {
+	case r.Op == OpSecure && (r.Token == "") == r.Member.IsZero():
+		// A checkout authenticates either a new card or the saved one.
+		return HandOff{}, errors.New("escott: give exactly one of a token or a member")
+	case r.Op != OpSecure && (r.Token == "" || r.Member.check() != nil):
+		// Registering or changing a member needs the new card (token)
+		// and the member ids it is stored under.
+		return HandOff{}, errors.New("escott: a member registration needs a token, KaiinId and KaiinPass")
 	}
 	if len(r.ProcNo) != 7 {
 		return HandOff{}, errors.New("escott: ProcNo must be 7 digits")

@@ -35,6 +35,9 @@ func TestThreeDSHandOff(t *testing.T) {
 		{Op: OpSecure, Amount: 1, ProcNo: "0000001", RedirectURL: "x"},
 		{Op: OpSecure, Amount: 1, Token: "t", ProcNo: "1", RedirectURL: "x"},
 		{Op: OpSecure, Amount: 1, Token: "t", ProcNo: "0000001"},
+		{Op: OpSecure, Amount: 1, Token: "t", Member: Member{"k", "p"}, ProcNo: "0000001", RedirectURL: "x"},
+		{Op: OpMemAdd, Token: "t", ProcNo: "0000001", RedirectURL: "x"},
+		{Op: OpMemChg, Member: Member{"k", "p"}, ProcNo: "0000001", RedirectURL: "x"},
 	}
 	for i, r := range bad {
 		if _, err := c.ThreeDSHandOff(ci, r); err == nil {

@@ -500,7 +500,11 @@ var threeDSChecks = []threeDSCheck{
 //     first mismatching field;
 //   - the card must be the one authenticated: K37 (PANCard3D);
 //   - the amount must be the one authenticated (the CAVV covers it): K35;
-//   - a result authorises one successful payment; reuse: K30.
+//   - a result authorises one successful payment; reuse: K30;
+//   - a failed authentication (SecureResultCode 1, 8 or 9) authorises
+//     nothing: K33 (TransactionStatus3D), so a merchant that goes on to
+//     the authorisation against rule A-18 is caught here rather than by a
+//     chargeback later.
 func (c *call) verifyThreeDS(cd card, amount int64) (*threeDSResult, string) {
 	first := ""
 	for _, k := range threeDSChecks {
@@ -544,6 +548,10 @@ func (c *call) verifyThreeDS(cd card, amount int64) (*threeDSResult, string) {
 		return nil, "K35"
 	case r.UsedForAuths > 0:
 		return nil, "K30"
+	}
+	switch r.Fields.Get("SecureResultCode") {
+	case "1", "8", "9":
+		return nil, "K33"
 	}
 	return r, ""
 }

@@ -112,11 +112,17 @@ func (s *Server) checkLinkRequest(m *merchantEntry, merchantID string, p url.Val
 	return req, codes
 }
 
+// memberExists reports whether kaiinID is taken, with the same rule as E2
+// 4MemAdd: an expired test member no longer holds its id.
 func (s *Server) memberExists(m *merchantEntry, e env, kaiinID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := m.state[e].members[kaiinID]
-	return ok
+	mb, ok := m.state[e].members[kaiinID]
+	if !ok {
+		return false
+	}
+	probe := &call{s: s, now: s.nowLocked()}
+	return !probe.memberGone(mb)
 }
 
 // linkAnswer starts the answer of an E6 request with the fields every

@@ -130,8 +130,11 @@ func parseRequest(r *http.Request) (url.Values, bool) {
 
 // writeAnswer writes an E1–E4 answer the way the gateway evidently does
 // (spec §3.3): HTTP 200 whatever the outcome [SIM], one form-encoded line,
-// an explicit Content-Length and therefore no chunked encoding, and
-// Connection: close because the PHP client reads until EOF. The
+// an explicit Content-Length and therefore no chunked encoding. The
+// connection is closed after the answer when the client asks for it with
+// Connection: close, as the PHP plugins do (they read until EOF), and kept
+// open for clients that pool connections [SIM: the real gateway's
+// keep-alive behaviour is not observable; plain HTTP/1.1 semantics]. The
 // Content-Type is not observable (spec §3.3 #6); text/plain with UTF-8 is
 // the [SIM] choice.
 func (s *Server) writeAnswer(w http.ResponseWriter, p escott.Params) {
@@ -139,7 +142,6 @@ func (s *Server) writeAnswer(w http.ResponseWriter, p escott.Params) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Connection", "close")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, body)

@@ -557,22 +557,46 @@ func TestKeepAliveClient(t *testing.T) {
 	for range 3 {
 		wantCode(t, h.do(escott.OpSearch), "K10|K11")
 	}
-	// And a client reading with bufio over a raw connection sees EOF
-	// right after the body.
+	body := h.params(escott.OpSearch).Encode()
+	send := func(conn net.Conn, extra string) *http.Response {
+		t.Helper()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n%sContent-Length: %d\r\n\r\n%s", escott.PathCard, extra, len(body), body)
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "ResponseCd=") || resp.TransferEncoding != nil || resp.ContentLength != int64(len(b)) {
+			t.Fatalf("answer %q te=%v cl=%d", b, resp.TransferEncoding, resp.ContentLength)
+		}
+		return resp
+	}
+
+	// The PHP plugins send Connection: close and read until EOF: the
+	// simulator closes after the answer.
 	conn, err := net.Dial("tcp", h.ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	body := h.params(escott.OpSearch).Encode()
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", escott.PathCard, len(body), body)
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if resp := send(conn, "Connection: close\r\n"); !resp.Close {
+		t.Fatal("server did not close after a Connection: close request")
+	}
+	if n, err := conn.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("connection still open: n=%d err=%v", n, err)
+	}
+
+	// A pooling client keeps its connection for the next call.
+	conn2, err := net.Dial("tcp", h.ts.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !resp.Close {
-		t.Fatal("server did not announce Connection: close")
+	defer conn2.Close()
+	for range 2 {
+		if resp := send(conn2, ""); resp.Close {
+			t.Fatal("server closed a keep-alive connection")
+		}
 	}
-	resp.Body.Close()
 }
