@@ -1,0 +1,2 @@
+// Package conformance holds the client ↔ simulator conformance suite.
+package conformance
