@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# Runs every kessai test on a fresh machine: formatting, vet, the whole test
-# suite with the race detector, and a short pass of each fuzz target over its
-# committed corpus (the corpus itself also runs as ordinary tests).
+# Runs every kessai test on a fresh machine: formatting, vet, the go.mod
+# tidiness check, and the whole test suite with the race detector. Fuzz
+# targets run over their committed corpora as ordinary tests.
+#
+# Storage, job and service tests need PostgreSQL at 127.0.0.1:5432
+# (database "test", user "postgres", trust auth) or KESSAI_TEST_DATABASE_URL;
+# the local cluster is started when it is installed but not running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${KESSAI_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+   && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "== starting PostgreSQL"
+  for v in $(ls /etc/postgresql 2>/dev/null); do
+    pg_ctlcluster --skip-systemctl-redirect "$v" main start || true
+  done
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -15,12 +28,10 @@ echo "== go vet"
 go vet ./...
 
 echo "== go mod tidy check"
-cp go.mod /tmp/kessai-go.mod.bak
-[ -f go.sum ] && cp go.sum /tmp/kessai-go.sum.bak || true
 go mod tidy
 if ! git diff --quiet -- go.mod go.sum 2>/dev/null; then
   echo "go.mod/go.sum are not tidy:"; git --no-pager diff -- go.mod go.sum; exit 1
 fi
 
 echo "== go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 20m ./...

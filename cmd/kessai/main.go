@@ -1,6 +1,10 @@
 // Command kessai runs the kessai payment service and its tools.
 //
+//	kessai serve     run the payment service
 //	kessai sim       run the e-SCOTT Smart gateway simulator
+//	kessai migrate   create or upgrade the database
+//	kessai settings  read or change the shop's settings
+//	kessai apikey    list, create or rotate API keys
 //	kessai version   print the version
 package main
 
@@ -22,8 +26,16 @@ func run(args []string) int {
 		return 2
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(args[1:])
 	case "sim":
 		return runSim(args[1:])
+	case "migrate":
+		return runMigrate(args[1:])
+	case "settings":
+		return runSettings(args[1:])
+	case "apikey":
+		return runAPIKey(args[1:])
 	case "version", "-version", "--version":
 		fmt.Println("kessai", version)
 		return 0
@@ -41,7 +53,12 @@ func usage() {
 kessai — e-SCOTT Smart 決済サービス
 
 Usage:
-  kessai sim [flags]    run the e-SCOTT Smart gateway simulator (kessai sim -h for flags)
+  kessai serve [flags]  run the payment service (SQLite and the simulator by default; kessai serve -h)
+  kessai sim [flags]    run the e-SCOTT Smart gateway simulator alone (kessai sim -h for flags)
+  kessai migrate        create or upgrade the database schema and job tables, then exit
+  kessai settings get   print the default shop's settings (secrets redacted)
+  kessai settings set   apply a JSON merge patch (argument or stdin) to the settings
+  kessai apikey list|create [secret|publishable]|rotate <id> [grace]
   kessai version        print the version
 `)
 }

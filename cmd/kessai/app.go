@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/jobs"
+	"github.com/kessai/kessai/postgres"
+	"github.com/kessai/kessai/secret"
+	"github.com/kessai/kessai/service"
+	"github.com/kessai/kessai/sqlite"
+)
+
+// app is an opened installation: keys, database, job runner and service.
+// serve, migrate, settings and apikey all open it the same way.
+type app struct {
+	cfg     *serveConfig
+	log     *slog.Logger
+	keyring *secret.Keyring
+	store   kessai.Store
+	runner  *jobs.Runner
+	svc     *service.Service
+	closers []func() error
+	// ping checks the database for /readyz.
+	ping func(context.Context) error
+	// kind is "sqlite" or "postgres", for the start-up banner.
+	kind string
+}
+
+// openApp opens the database (migrating it), the job runner (migrating
+// River's tables) and the service. It does not start the runner.
+func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	kr, err := secret.LoadKeyring(os.Getenv, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	a.keyring = kr
+	opts := jobs.Options{Logger: log}
+	if cfg.DatabaseURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kessai.db"), kr)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		a.closers = append(a.closers, db.Close)
+		a.store, a.ping, a.kind = db, db.SQL().PingContext, "sqlite"
+		a.runner, err = jobs.NewSQLite(db.SQL(), db, opts)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+	} else {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, kr)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		a.closers = append(a.closers, db.Close)
+		a.store, a.ping, a.kind = db, db.SQL().PingContext, "postgres"
+		pool, err := jobs.OpenPool(ctx, cfg.DatabaseURL)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("postgres pool: %w", err)
+		}
+		a.closers = append(a.closers, func() error { pool.Close(); return nil })
+		a.runner, err = jobs.NewPostgres(pool, db, opts)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	if err := a.runner.Migrate(ctx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("job queue migration: %w", err)
+	}
+	a.svc = service.New(service.Config{Store: a.store, Logger: log, AfterEvent: a.runner.Kick, Resender: a.runner})
+	return a, nil
+}
+
+// close releases everything in reverse order of opening.
+func (a *app) close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// newLogger builds the process logger from the configuration.
+func newLogger(cfg *serveConfig) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+}

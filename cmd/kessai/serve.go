@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/kessai/kessai/api"
+	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/metrics"
+	"github.com/kessai/kessai/service"
+)
+
+func runServe(args []string) int {
+	cfg, _, err := loadServeConfig("serve", args, os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "kessai serve: %v\n", err)
+		return 2
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kessai serve: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log, os.Stdout, nil); err != nil {
+		log.Error("kessai serve stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the service until ctx is done. ready, when not nil, receives
+// the listening addresses once both listeners are up (for tests).
+func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Writer, ready chan<- serveAddrs) error {
+	started := time.Now()
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + displayAddr(ln.Addr().String())
+	}
+
+	// The built-in simulator plays the gateway on its own listener, with
+	// the real gateway's paths; its notifications come back to kessai's
+	// receiver like the real gateway's would.
+	var simulator *sim.Server
+	var simURL string
+	if cfg.SimAddr != "off" {
+		sln, err := net.Listen("tcp", cfg.SimAddr)
+		if err != nil {
+			return fmt.Errorf("simulator: %w", err)
+		}
+		simURL = "http://" + displayAddr(sln.Addr().String())
+		m := sim.DemoMerchant
+		m.NotifyURL = publicURL + "/escott/notify"
+		simulator, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Logger: log.With("component", "sim")})
+		if err != nil {
+			sln.Close()
+			return err
+		}
+		defer simulator.Close()
+		simSrv := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = simSrv.Serve(sln) }()
+		defer simSrv.Close()
+	}
+
+	keys, err := a.svc.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	if keys != nil && simulator != nil {
+		if err := useDemoMerchant(ctx, a.svc, keys.ShopID); err != nil {
+			return fmt.Errorf("demo settings: %w", err)
+		}
+	}
+
+	m := metrics.New(metrics.Gauges{WebhookBacklog: a.runner.Backlog, JobQueueDepth: a.runner.QueueDepth})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	var jobsRunning atomic.Bool
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.ping(pctx); err != nil || !jobsRunning.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "not ready\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL}))
+	srv := &http.Server{
+		Handler:           m.Middleware(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	if err := a.runner.Start(ctx); err != nil {
+		return fmt.Errorf("job runner: %w", err)
+	}
+	jobsRunning.Store(true)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	banner(out, a, publicURL, simURL, keys, time.Since(started))
+	if ready != nil {
+		ready <- serveAddrs{API: publicURL, Sim: simURL}
+	}
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests and jobs", "timeout", cfg.Shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown)
+	defer cancel()
+	jobsRunning.Store(false)
+	herr := srv.Shutdown(sctx)
+	jerr := a.runner.Stop(sctx)
+	return errors.Join(herr, jerr)
+}
+
+// serveAddrs are the base URLs a started server answers on.
+type serveAddrs struct{ API, Sim string }
+
+// useDemoMerchant fills a new shop's settings with the built-in
+// simulator's demo merchant and enables both payment methods, so the
+// zero-configuration start can take payments at once.
+func useDemoMerchant(ctx context.Context, svc *service.Service, shopID string) error {
+	d := sim.DemoMerchant
+	patch := map[string]any{
+		"environment": "simulator",
+		"card": map[string]any{
+			"enabled": true, "merchant_id": d.MerchantID, "merchant_pass_test": d.TestPass, "merchant_pass_prod": d.ProdPass,
+			"tenant_id": d.TenantIDs[0], "token_auth_code": d.TokenAuthCode, "aes_key": d.AESKey, "aes_iv": d.AESIV,
+		},
+		"collection": map[string]any{
+			"enabled": true, "merchant_id": d.MerchantID, "merchant_pass_test": d.TestPass, "merchant_pass_prod": d.ProdPass,
+		},
+	}
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	_, _, err = svc.UpdateSettings(ctx, shopID, b, service.AnyVersion)
+	return err
+}
+
+// banner prints where everything is; API keys only on the first start
+// (they are stored hashed and cannot be shown again).
+func banner(out io.Writer, a *app, publicURL, simURL string, keys *service.BootstrapKeys, took time.Duration) {
+	fmt.Fprintf(out, "kessai is running / kessai を起動しました (%s, started in %s)\n", a.kind, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "  API:        %s/v1/   (OpenAPI: docs/openapi.yaml)\n", publicURL)
+	fmt.Fprintf(out, "  gateway notifications / 入金結果通知URL: %s/escott/notify  (also %s/?wc-api=wc_sonypayment)\n", publicURL, publicURL)
+	fmt.Fprintf(out, "  health:     %s/healthz  %s/readyz  metrics: %s/metrics\n", publicURL, publicURL, publicURL)
+	if simURL != "" {
+		fmt.Fprintf(out, "  e-SCOTT simulator / シミュレーター: %s/  (test card 4123000000000300, 8888, 12/28)\n", simURL)
+	}
+	if a.kind == "sqlite" {
+		fmt.Fprintf(out, "  data:       %s\n", a.cfg.DataDir)
+	}
+	if keys != nil {
+		fmt.Fprintf(out, "\nFirst start: API keys of shop %s — shown only now, keep them safe / 初回のみ表示されます:\n", keys.ShopID)
+		fmt.Fprintf(out, "  secret key (server calls):      %s\n", keys.SecretKey)
+		fmt.Fprintf(out, "  publishable key (browser use):  %s\n", keys.PublishableKey)
+		fmt.Fprintf(out, "  try: curl -H 'Authorization: Bearer %s' %s/v1/orders\n", keys.SecretKey, publicURL)
+	}
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kessai/kessai/internal/pgtest"
+	"github.com/kessai/kessai/webhook"
+)
+
+// safeBuffer is the banner's writer; serve writes it before signalling
+// ready, tests read it after.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is one running `kessai serve`.
+type instance struct {
+	addrs serveAddrs
+	out   *safeBuffer
+	stop  func() error
+}
+
+func startServe(t *testing.T, cfg *serveConfig) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan serveAddrs, 1)
+	done := make(chan error, 1)
+	out := &safeBuffer{}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, log, out, ready) }()
+	select {
+	case a := <-ready:
+		inst := &instance{addrs: a, out: out}
+		var once sync.Once
+		var err error
+		inst.stop = func() error {
+			once.Do(func() { cancel(); err = <-done })
+			return err
+		}
+		t.Cleanup(func() { _ = inst.stop() })
+		return inst
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("serve did not become ready")
+	}
+	return nil
+}
+
+func testConfig(t *testing.T, dataDir, dbURL string, sim bool) *serveConfig {
+	cfg, _, err := loadServeConfig("serve", []string{"-addr", "127.0.0.1:0", "-data-dir", dataDir, "-shutdown-timeout", "10s"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = dbURL
+	cfg.SimAddr = "off"
+	if sim {
+		cfg.SimAddr = "127.0.0.1:0"
+	}
+	return cfg
+}
+
+var secretKeyRE = regexp.MustCompile(`secret key \(server calls\):\s+(sk_\S+)`)
+
+// call sends an API request and decodes the JSON answer.
+func call(t *testing.T, method, u, key string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, u, r)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, u, resp.StatusCode, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// receiver counts verified webhook deliveries by event id.
+type receiver struct {
+	mu     sync.Mutex
+	secret []byte
+	seen   map[string]int
+	types  map[string]string
+	bad    int
+}
+
+func newReceiver() (*receiver, *httptest.Server) {
+	rc := &receiver{seen: map[string]int{}, types: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		secret := rc.secret
+		rc.mu.Unlock()
+		ev, err := webhook.ParseEvent(r, [][]byte{secret}, 5*time.Minute)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if err != nil {
+			rc.bad++
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		rc.seen[ev.ID]++
+		rc.types[ev.ID] = ev.Type
+	}))
+	return rc, srv
+}
+
+func (rc *receiver) waitFor(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		rc.mu.Lock()
+		got := len(rc.seen)
+		rc.mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	t.Fatalf("received %d distinct events, want %d (bad signatures: %d)", len(rc.seen), n, rc.bad)
+}
+
+func registerEndpoint(t *testing.T, api, key string, rc *receiver, target string) {
+	t.Helper()
+	var ep struct {
+		ID     string `json:"id"`
+		Secret string `json:"secret"`
+	}
+	if code := call(t, "POST", api+"/v1/webhook_endpoints", key, map[string]any{"url": target}, &ep); code != 201 && code != 200 {
+		t.Fatalf("create endpoint: %d", code)
+	}
+	if ep.Secret == "" {
+		t.Fatal("endpoint secret not returned on creation")
+	}
+	rc.mu.Lock()
+	rc.secret = []byte(ep.Secret)
+	rc.mu.Unlock()
+}
+
+// TestServeZeroConfiguration starts kessai as the README's run command
+// does (SQLite, simulator, no configuration), uses the API, receives a
+// signed webhook, answers a gateway notification, shuts down gracefully
+// and starts again on the same data.
+func TestServeZeroConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServe(t, testConfig(t, dir, "", true))
+	m := secretKeyRE.FindStringSubmatch(inst.out.String())
+	if m == nil {
+		t.Fatalf("no secret key in the banner:\n%s", inst.out.String())
+	}
+	key, api := m[1], inst.addrs.API
+	if inst.addrs.Sim == "" || !strings.Contains(inst.out.String(), inst.addrs.Sim) {
+		t.Fatal("simulator URL not printed")
+	}
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(api + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
+
+	rc, rsrv := newReceiver()
+	defer rsrv.Close()
+	registerEndpoint(t, api, key, rc, rsrv.URL)
+
+	var order struct {
+		ID          string `json:"id"`
+		CheckoutURL string `json:"checkout_url"`
+	}
+	if code := call(t, "POST", api+"/v1/orders", key, map[string]any{"shop_order_id": "A-1", "amount": 1100}, &order); code != 201 && code != 200 {
+		t.Fatalf("create order: %d", code)
+	}
+	if !strings.HasPrefix(order.CheckoutURL, api+"/checkout/") {
+		t.Fatalf("checkout_url %q", order.CheckoutURL)
+	}
+	rc.waitFor(t, 1)
+	for id, typ := range rc.types {
+		if typ != "order.created" || rc.seen[id] != 1 {
+			t.Fatalf("delivery %s %s ×%d", id, typ, rc.seen[id])
+		}
+	}
+
+	// The simulator's settings were applied to the new shop.
+	var settings struct {
+		Settings struct {
+			Environment string `json:"environment"`
+			Card        struct {
+				Enabled    bool   `json:"enabled"`
+				MerchantID string `json:"merchant_id"`
+			} `json:"card"`
+		} `json:"settings"`
+	}
+	call(t, "GET", api+"/v1/settings", key, nil, &settings)
+	if settings.Settings.Environment != "simulator" || !settings.Settings.Card.Enabled || settings.Settings.Card.MerchantID == "" {
+		t.Fatalf("settings %+v", settings)
+	}
+
+	// A payment notification at the URL merchants register with SPS is
+	// always answered 200 with an empty body.
+	form := url.Values{"MerchantId": {"030000001"}, "TransactionId": {"1"}, "RecvNum": {"1"}, "NyukinDate": {"20261124101530"}, "MerchantFree1": {"000000000001"}, "MerchantFree2": {"x"}}
+	resp, err := http.PostForm(api+"/?wc-api=wc_sonypayment", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(b) != 0 {
+		t.Fatalf("notification answered %d %q", resp.StatusCode, b)
+	}
+
+	metrics, _ := http.Get(api + "/metrics")
+	mb, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(mb), `kessai_http_requests_total{code="201",route="POST /v1/orders"}`) && !strings.Contains(string(mb), `route="POST /v1/orders"`) {
+		t.Fatalf("metrics lack the API route:\n%s", mb)
+	}
+
+	if err := inst.stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+
+	// Second start on the same data: no new keys, the order is there.
+	again := startServe(t, testConfig(t, dir, "", false))
+	if secretKeyRE.MatchString(again.out.String()) {
+		t.Fatal("keys printed again on the second start")
+	}
+	var got struct {
+		ShopOrderID string `json:"shop_order_id"`
+	}
+	if code := call(t, "GET", again.addrs.API+"/v1/orders/"+order.ID, key, nil, &got); code != 200 || got.ShopOrderID != "A-1" {
+		t.Fatalf("order after restart: %d %+v", code, got)
+	}
+}
+
+// TestTwoInstancesDeliverOnce runs two kessai processes' worth of wiring
+// on one PostgreSQL: orders are created through both, and every event
+// reaches the shop's webhook exactly once.
+func TestTwoInstancesDeliverOnce(t *testing.T) {
+	dbURL := pgtest.FreshSchema(t)
+	dir := t.TempDir() // shared master key, as two instances of one installation share it
+	a := startServe(t, testConfig(t, dir, dbURL, false))
+	b := startServe(t, testConfig(t, dir, dbURL, false))
+	keys := secretKeyRE.FindStringSubmatch(a.out.String() + b.out.String())
+	if keys == nil {
+		t.Fatal("no keys printed by either instance")
+	}
+	key := keys[1]
+	rc, rsrv := newReceiver()
+	defer rsrv.Close()
+	registerEndpoint(t, a.addrs.API, key, rc, rsrv.URL)
+
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			api := a.addrs.API
+			if i%2 == 1 {
+				api = b.addrs.API
+			}
+			var o map[string]any
+			if code := call(t, "POST", api+"/v1/orders", key, map[string]any{"shop_order_id": fmt.Sprintf("P-%d", i), "amount": 100 + i}, &o); code != 201 && code != 200 {
+				t.Errorf("order %d: %d %v", i, code, o)
+			}
+		}()
+	}
+	wg.Wait()
+	rc.waitFor(t, n)
+	time.Sleep(2 * time.Second) // give a duplicate the chance to show up
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.seen) != n {
+		t.Fatalf("%d distinct events, want %d", len(rc.seen), n)
+	}
+	for id, count := range rc.seen {
+		if count != 1 {
+			t.Errorf("event %s delivered %d times", id, count)
+		}
+	}
+}

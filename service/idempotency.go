@@ -1,0 +1,61 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kessai/kessai"
+)
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered. A day
+// covers every sane retry loop; after it the key may be reused.
+const IdempotencyTTL = 24 * time.Hour
+
+// ErrIdempotencyInProgress answers a request whose Idempotency-Key is held
+// by another request that has not finished.
+var ErrIdempotencyInProgress = kessai.Errorf(kessai.KindConflict, "idempotency_in_progress",
+	"同じ Idempotency-Key のリクエストを処理中です。少し待ってから再試行してください。",
+	"A request with the same Idempotency-Key is still being processed. Retry shortly.")
+
+// BeginIdempotency claims key for a request with fingerprint. It returns
+// (nil, nil) when the claim succeeded and the request should run, or the
+// existing record when the key is already taken (running or done); the
+// caller compares fingerprints and states.
+func (s *Service) BeginIdempotency(ctx context.Context, shopID, key, fingerprint string) (*kessai.IdempotencyRecord, error) {
+	now := s.Now()
+	rec := &kessai.IdempotencyRecord{ShopID: shopID, Key: key, Fingerprint: fingerprint,
+		State: kessai.IdempotencyRunning, CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL)}
+	existing, err := s.store.BeginIdempotency(ctx, rec)
+	if errors.Is(err, kessai.ErrDuplicate) && existing != nil {
+		return existing, nil
+	}
+	if errors.Is(err, kessai.ErrConflict) {
+		// The record kept changing under concurrent claims: to the
+		// client that is the same as "another request is running".
+		return nil, ErrIdempotencyInProgress
+	}
+	if err != nil {
+		return nil, storeErr(err, nil)
+	}
+	return nil, nil
+}
+
+// CompleteIdempotency stores the response of a claimed key.
+func (s *Service) CompleteIdempotency(ctx context.Context, shopID, key string, status int, body []byte) error {
+	return storeErr(s.store.CompleteIdempotency(ctx, shopID, key, status, body), nil)
+}
+
+// AbandonIdempotency releases a claimed key whose request failed in a way
+// that may be retried (a 5xx), so the retry runs instead of replaying the
+// failure.
+func (s *Service) AbandonIdempotency(ctx context.Context, shopID, key string) error {
+	return storeErr(s.store.AbandonIdempotency(ctx, shopID, key), nil)
+}
+
+// PurgeIdempotency deletes expired idempotency records; the job runner
+// calls it periodically.
+func (s *Service) PurgeIdempotency(ctx context.Context) (int64, error) {
+	n, err := s.store.PurgeIdempotency(ctx, s.Now())
+	return n, storeErr(err, nil)
+}
