@@ -591,3 +591,34 @@ func (s *Server) handleNotificationsFlush(w http.ResponseWriter, r *http.Request
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"complete": true, "notifications": s.Notifications()})
 }
+
+// openHandOff reads what every browser hand-off (E5, E6) starts with: the
+// merchant named in the clear, the EncryptValue decrypted with its key,
+// and a RedirectUrl the browser can be sent back to. Anything else gets an
+// error page, since there is nowhere to send the browser; ok is false then.
+func (s *Server) openHandOff(w http.ResponseWriter, r *http.Request, surface string) (m *merchantEntry, merchantID string, payload url.Values, redirect string, ok bool) {
+	if !s.parseBrowserForm(w, r) {
+		return nil, "", nil, "", false
+	}
+	merchantID = r.Form.Get("MerchantId")
+	m = s.merchants[merchantID]
+	if m == nil {
+		s.writeError(w, r, http.StatusBadRequest, "MerchantId が不正です。", "Unknown or missing MerchantId.")
+		return nil, "", nil, "", false
+	}
+	payload, err := m.cipher.Decrypt(r.Form.Get("EncryptValue"))
+	if err != nil {
+		s.log.Info("sim: "+surface+" request with an undecryptable EncryptValue", "merchant", merchantID)
+		s.writeError(w, r, http.StatusBadRequest, "EncryptValue を復号できません。", "EncryptValue cannot be decrypted.")
+		return nil, "", nil, "", false
+	}
+	redirect = payload.Get("RedirectUrl")
+	if ja, en := checkRedirectURL(redirect); ja != "" {
+		s.writeError(w, r, http.StatusBadRequest, ja, en)
+		return nil, "", nil, "", false
+	}
+	if len(redirect) > documentedRedirectN {
+		s.log.Warn("sim: RedirectUrl longer than the 64 characters documented for the real gateway", "merchant", merchantID, "length", len(redirect))
+	}
+	return m, merchantID, payload, redirect, true
+}

@@ -229,28 +229,9 @@ func (s *Server) handleThreeDS(w http.ResponseWriter, r *http.Request) {
 			"The 3-D Secure page takes a POST of MerchantId and EncryptValue.")
 		return
 	}
-	if !s.parseBrowserForm(w, r) {
+	m, merchantID, payload, redirect, ok := s.openHandOff(w, r, "3DS")
+	if !ok {
 		return
-	}
-	merchantID := r.Form.Get("MerchantId")
-	m := s.merchants[merchantID]
-	if m == nil {
-		s.writeError(w, r, http.StatusBadRequest, "MerchantId が不正です。", "Unknown or missing MerchantId.")
-		return
-	}
-	payload, err := m.cipher.Decrypt(r.Form.Get("EncryptValue"))
-	if err != nil {
-		s.log.Info("sim: 3DS request with an undecryptable EncryptValue", "merchant", merchantID)
-		s.writeError(w, r, http.StatusBadRequest, "EncryptValue を復号できません。", "EncryptValue cannot be decrypted.")
-		return
-	}
-	redirect := payload.Get("RedirectUrl")
-	if ja, en := checkRedirectURL(redirect); ja != "" {
-		s.writeError(w, r, http.StatusBadRequest, ja, en)
-		return
-	}
-	if len(redirect) > documentedRedirectN {
-		s.log.Warn("sim: RedirectUrl longer than the 64 characters documented for the real gateway", "merchant", merchantID, "length", len(redirect))
 	}
 	req, codes := s.checkThreeDSRequest(m, merchantID, payload)
 	if len(codes) > 0 {
