@@ -131,7 +131,9 @@ func Internal(err error) *Error {
 	return &Error{Kind: KindInternal, Code: "internal_error", Ja: "内部エラーが発生しました。時間をおいて再度お試しください。", En: "An internal error occurred. Please try again later.", Err: err}
 }
 
-// ErrorKind returns the kind of err: KindInternal when err carries none.
+// ErrorKind returns the kind of err: that of the first *Error found by
+// errors.As (so KindInvalid for ValidationErrors, through their field
+// errors), or KindInternal when err carries none.
 func ErrorKind(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
@@ -140,7 +142,9 @@ func ErrorKind(err error) Kind {
 	return KindInternal
 }
 
-// AsError returns the *Error in err, wrapping anything else as internal.
+// AsError returns the first *Error in err (for ValidationErrors, the first
+// field error: get the whole list with errors.As), wrapping anything else
+// as internal.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -150,7 +154,8 @@ func AsError(err error) *Error {
 }
 
 // ValidationErrors collects several field errors of one request, so a
-// client can fix all of them at once.
+// client can fix all of them at once. Its Unwrap makes the field errors
+// visible to errors.As, ErrorKind and AsError like any wrapped *Error.
 type ValidationErrors []*Error
 
 func (v ValidationErrors) Error() string {
@@ -162,6 +167,17 @@ func (v ValidationErrors) Error() string {
 		s += fmt.Sprintf(" (and %d more)", len(v)-1)
 	}
 	return s
+}
+
+// Unwrap returns the field errors, for errors.Is and errors.As.
+func (v ValidationErrors) Unwrap() []error {
+	errs := make([]error, 0, len(v))
+	for _, e := range v {
+		if e != nil { // a nil *Error would be found by errors.As as a match
+			errs = append(errs, e)
+		}
+	}
+	return errs
 }
 
 // Add appends a field error.

@@ -36,6 +36,7 @@ type Store interface {
 	MemberStore
 	EventStore
 	IdempotencyStore
+	AdminUserStore
 }
 
 // ShopStore keeps shops.

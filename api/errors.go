@@ -84,11 +84,7 @@ func statusOf(err error) int {
 	if errors.As(err, &he) {
 		return he.status
 	}
-	var ve kessai.ValidationErrors
-	if errors.As(err, &ve) {
-		return http.StatusBadRequest
-	}
-	return kessai.ErrorKind(err).HTTPStatus()
+	return kessai.ErrorKind(err).HTTPStatus() // ValidationErrors: their field errors' KindInvalid, 400
 }
 
 // errorResponse builds the status and body of err for a client in lang.

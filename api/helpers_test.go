@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
-	"github.com/kessai/kessai/secret"
+	"github.com/kessai/kessai/internal/testdb"
+	"github.com/kessai/kessai/password"
 	"github.com/kessai/kessai/service"
-	"github.com/kessai/kessai/sqlite"
 )
 
 // clock is a test clock that moves 1 ms on every reading, so IDs made in
@@ -61,7 +60,7 @@ func (r *resender) Resend(_ context.Context, shopID, eventID, endpointID string)
 	return r.err
 }
 
-// env is a running API over a real SQLite store.
+// env is a running API over a real store.
 type env struct {
 	t        *testing.T
 	store    kessai.Store
@@ -76,29 +75,26 @@ type env struct {
 	logMu    *sync.Mutex
 }
 
+// testPasswordParams make the first admin's password hash, which every
+// Bootstrap makes, cheap: argon2id's production cost is about a second
+// per env under the race detector.
+var testPasswordParams = password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 type envOption func(*Config)
 
-func newEnv(t testing.TB, opts ...envOption) *env {
+// newEnv starts the API over a fresh store of backend db (see
+// internal/testdb; tests run on every backend with testdb.Run).
+func newEnv(t testing.TB, db testdb.Backend, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	ring, err := secret.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlite.Open(ctx, sqlite.Memory, ring)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{store: db, clock: newClock(), resender: &resender{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	store := db.Open(t)
+	e := &env{store: store, clock: newClock(), resender: &resender{}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{mu: e.logMu, w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.svc = service.New(service.Config{Store: db, Now: e.clock.Now, Logger: log,
-		AfterEvent: func() { e.kicks.Add(1) }, Resender: e.resender})
+	e.svc = service.New(service.Config{Store: store, Now: e.clock.Now, Logger: log,
+		AfterEvent: func() { e.kicks.Add(1) }, Resender: e.resender, PasswordParams: testPasswordParams})
 	keys, err := e.svc.Bootstrap(ctx)
 	if err != nil || keys == nil {
 		t.Fatalf("bootstrap: %v %v", keys, err)

@@ -20,7 +20,7 @@ import (
 //
 //   - The key is 1–255 printable ASCII characters, scoped to the shop and
 //     remembered for 24 hours (service.IdempotencyTTL; expired records are
-//     purged by the job runner through Service.PurgeIdempotency).
+//     purged hourly by the job runner, jobs.Runner.PurgeIdempotency).
 //   - The request's fingerprint is SHA-256 over method, path and the body
 //     in canonical form (JSON re-encoded with sorted keys), so a retry that
 //     re-serialises the same JSON differently still matches.

@@ -1,16 +1,10 @@
 package jobs
 
 import (
-	"context"
-	"net/url"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/kessai/kessai/internal/pgtest"
 	"github.com/kessai/kessai/postgres"
 	"github.com/kessai/kessai/sqlite"
 )
@@ -36,78 +30,15 @@ func sqliteBackend() backend {
 	}}
 }
 
-// defaultTestDatabaseURL is the PostgreSQL of the development machine and
-// of CI; KESSAI_TEST_DATABASE_URL overrides it.
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var (
-	pgOnce   sync.Once
-	pgURL    string
-	pgErrMsg string
-)
-
-// pgBackend: a fresh schema per test in the test database, dropped at the
+// pgBackend: a fresh schema per test in the test database (internal/pgtest:
+// skipped locally when no server answers, a failure in CI), dropped at the
 // end; each instance opens its own store pool and River pool with
-// search_path set to it. Without a reachable server the backend is
-// skipped — except in CI (CI=true), where that is a failure, so a broken
-// CI database cannot pass silently.
-func pgBackend(t *testing.T) backend {
-	pgOnce.Do(func() {
-		pgURL = os.Getenv("KESSAI_TEST_DATABASE_URL")
-		if pgURL == "" {
-			pgURL = defaultTestDatabaseURL
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, pgURL)
-		if err != nil {
-			pgErrMsg = err.Error()
-			return
-		}
-		conn.Close(ctx)
-	})
-	if pgErrMsg != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s is required in CI: %s", redact(pgURL), pgErrMsg)
-		}
-		t.Logf("skipping PostgreSQL: %s (set KESSAI_TEST_DATABASE_URL)", pgErrMsg)
-		return backend{name: "postgres"}
-	}
+// search_path set to it.
+func pgBackend() backend {
 	return backend{name: "postgres", open: func(t *testing.T) func(*testing.T, Options) *instance {
-		schema := "jobs_test_" + randHex(6)
-		ctx := t.Context()
-		conn, err := pgx.Connect(ctx, pgURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			// Runs after the instances' cleanups (LIFO), so nothing uses
-			// the schema any more.
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			c, err := pgx.Connect(ctx, pgURL)
-			if err != nil {
-				t.Errorf("drop schema %s: %v", schema, err)
-				return
-			}
-			defer c.Close(ctx)
-			if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				t.Errorf("drop schema %s: %v", schema, err)
-			}
-		})
-		u, err := url.Parse(pgURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		schemaURL := u.String()
-
+		// The schema's drop is registered first, so it runs after the
+		// instances' cleanups (LIFO), when nothing uses the schema any more.
+		schemaURL := pgtest.FreshSchema(t)
 		return func(t *testing.T, opts Options) *instance {
 			t.Helper()
 			db, err := postgres.Open(t.Context(), schemaURL, testSealer(t))
@@ -127,15 +58,6 @@ func pgBackend(t *testing.T) backend {
 			return &instance{store: db, runner: r}
 		}
 	}}
-}
-
-// redact hides a password in a database URL for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // openSQLite opens a fresh SQLite database for tests that need no

@@ -31,31 +31,20 @@ type dispatchArgs struct{}
 // Kind implements river.JobArgs.
 func (dispatchArgs) Kind() string { return kindDispatch }
 
-// dispatchInsertOpts makes the sweep unique while queued or running, so
-// a slow sweep never piles up copies behind it; a failed sweep is not
-// retried (MaxAttempts 1, and retryable is left out of ByState) because
-// the next period runs anyway.
-func dispatchInsertOpts() *river.InsertOpts {
+// periodicInsertOpts are the insert options of a periodic job (the outbox
+// sweep, the purge) on queue: unique while queued or running, so a slow
+// run never piles up copies behind it, and not retried (MaxAttempts 1,
+// and retryable is left out of ByState) because the next period runs
+// anyway.
+func periodicInsertOpts(queue string) *river.InsertOpts {
 	return &river.InsertOpts{
-		Queue:       QueueOutbox,
+		Queue:       queue,
 		MaxAttempts: 1,
 		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled,
 		}},
 	}
-}
-
-// dispatchWorker runs the periodic sweep.
-type dispatchWorker struct {
-	river.WorkerDefaults[dispatchArgs]
-	r *Runner
-}
-
-// Work implements river.Worker.
-func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[dispatchArgs]) error {
-	_, err := w.r.Dispatch(ctx)
-	return err
 }
 
 // Dispatch moves the outbox once, now, in the calling goroutine: for every

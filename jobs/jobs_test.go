@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,12 +22,10 @@ import (
 
 func TestDeliverSigned(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		// A business clock far from the real one (the simulator's, moved):
-		// it dates the log, but the signature must still carry real time
-		// or the receiver's tolerance check would refuse it.
-		business := time.Date(2030, 4, 1, 9, 0, 0, 0, kessai.JST)
-		opts := testOptions(t)
-		opts.Now = func() time.Time { return business }
+		// The business clock dates the log, but the signature must still
+		// carry real time or the receiver's tolerance check would refuse
+		// it.
+		opts, business := businessOptions(t)
 		f := newFixture(t, b, opts)
 		ep := f.endpoint("a", true)
 		ev := f.event(kessai.EventPaymentCaptured)
@@ -126,10 +125,7 @@ func TestGiveUpAfterSchedule(t *testing.T) {
 
 		// len(schedule)+1 attempts, then River discards the job.
 		waitFor(t, 30*time.Second, "three attempts", func() bool { return len(f.deliveries(ev.ID, ep.ID)) == 3 })
-		waitFor(t, 10*time.Second, "an empty queue", func() bool {
-			n, err := f.inst.runner.QueueDepth(f.ctx)
-			return err == nil && n == 0
-		})
+		waitFor(t, 10*time.Second, "the job to be discarded", func() bool { return deliveriesDone(t, f.inst.runner) })
 		time.Sleep(300 * time.Millisecond)
 		if n := len(f.recv.requests()); n != 3 {
 			t.Errorf("receiver got %d requests, want 3", n)
@@ -233,10 +229,7 @@ func TestDisabledEndpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.start(f.inst)
-		waitFor(t, 20*time.Second, "the job to be cancelled", func() bool {
-			n, err := f.inst.runner.QueueDepth(f.ctx)
-			return err == nil && n == 0
-		})
+		waitFor(t, 20*time.Second, "the job to be cancelled", func() bool { return deliveriesDone(t, f.inst.runner) })
 		time.Sleep(300 * time.Millisecond)
 		if reqs := f.recv.requests(); len(reqs) != 0 {
 			t.Errorf("disabled endpoints received %d requests", len(reqs))
@@ -264,10 +257,7 @@ func TestDeletedEndpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.start(f.inst)
-		waitFor(t, 20*time.Second, "the job to be cancelled", func() bool {
-			n, err := f.inst.runner.QueueDepth(f.ctx)
-			return err == nil && n == 0
-		})
+		waitFor(t, 20*time.Second, "the job to be cancelled", func() bool { return deliveriesDone(t, f.inst.runner) })
 		if reqs := f.recv.requests(); len(reqs) != 0 {
 			t.Errorf("a deleted endpoint received %d requests", len(reqs))
 		}
@@ -402,8 +392,13 @@ func TestStopWaitsForInFlight(t *testing.T) {
 		if len(ds) != 1 || ds[0].Status != kessai.DeliverySucceeded {
 			t.Fatalf("after a graceful stop the log is %+v, want one success", ds)
 		}
-		if n, _ := f.inst.runner.QueueDepth(f.ctx); n != 0 {
-			t.Errorf("queue depth %d after the delivery finished", n)
+		// River recorded the job as completed before Stop returned. (Not
+		// QueueDepth 0: the sweep queued at start may still wait, and
+		// rightly stays queued for the next start.)
+		all := countJobs(t, f.inst.runner, "kind = '"+kindDeliver+"'")
+		completed := countJobs(t, f.inst.runner, "kind = '"+kindDeliver+"' AND state = 'completed'")
+		if all != 1 || completed != 1 {
+			t.Errorf("after Stop, %d of %d delivery jobs completed; want 1 of 1", completed, all)
 		}
 	})
 }
@@ -522,10 +517,7 @@ func TestTwoInstances(t *testing.T) {
 
 		want := 2 * events
 		waitFor(t, 120*time.Second, strconv.Itoa(want)+" deliveries", func() bool { return len(f.recv.accepted()) == want })
-		waitFor(t, 30*time.Second, "an empty queue", func() bool {
-			n, err := runners[0].QueueDepth(f.ctx)
-			return err == nil && n == 0
-		})
+		waitFor(t, 30*time.Second, "every delivery job to finish", func() bool { return deliveriesDone(t, runners[0]) })
 		time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
 
 		got := f.recv.accepted()
@@ -556,5 +548,63 @@ func TestTwoInstances(t *testing.T) {
 		}
 		t.Logf("%s: %d events × 2 endpoints delivered exactly once by two instances; jobs queued by each: %d, %d; duplicate inserts skipped by River: %d, %d",
 			b.name, events, q0, q1, runners[0].duplicates.Load(), runners[1].duplicates.Load())
+	})
+}
+
+// TestPurgeIdempotency: the periodic purge runs once soon after start
+// (RunOnStart) and deletes the Idempotency-Key records that expired by
+// the runner's clock — a business clock years from the real one, as the
+// service stamps the records with it — and keeps the live ones. Like the
+// sweep, it is unique while queued or running.
+func TestPurgeIdempotency(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		opts, now := businessOptions(t)
+		f := newFixture(t, b, opts)
+		r := f.inst.runner
+		for key, created := range map[string]time.Time{
+			"expired":      now.Add(-25 * time.Hour),
+			"just-expired": now.Add(-24*time.Hour - time.Millisecond),
+			"live":         now.Add(-time.Hour),
+		} {
+			rec := &kessai.IdempotencyRecord{ShopID: f.shop, Key: key, Fingerprint: "fp", CreatedAt: created, ExpiresAt: created.Add(24 * time.Hour)}
+			if _, err := f.inst.store.BeginIdempotency(f.ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A purge queued before the start (by another process, say) makes
+		// a second insert a duplicate.
+		for i, wantSkipped := range []bool{false, true} {
+			res, err := r.client.Insert(f.ctx, purgeArgs{}, periodicInsertOpts(QueueMaintenance))
+			if err != nil || res.UniqueSkippedAsDuplicate != wantSkipped {
+				t.Fatalf("insert %d of the purge: %+v, %v; want skipped %v", i+1, res, err, wantSkipped)
+			}
+		}
+
+		f.start(f.inst)
+		keys := func() []string {
+			var left []string
+			for _, key := range []string{"expired", "just-expired", "live"} {
+				n, err := r.count(f.ctx, "SELECT count(*) FROM idempotency_keys WHERE idem_key = '"+key+"'")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n > 0 {
+					left = append(left, key)
+				}
+			}
+			return left
+		}
+		waitFor(t, 20*time.Second, "the purge", func() bool {
+			return countJobs(t, r, "kind = '"+kindPurge+"' AND state = 'completed'") >= 1 &&
+				countJobs(t, r, "kind = '"+kindPurge+"' AND state IN ("+unfinishedStates+")") == 0
+		})
+		if left := keys(); !slices.Equal(left, []string{"live"}) {
+			t.Errorf("after the purge the keys %v are left, want [live]", left)
+		}
+		// The next run is an interval away: River ran the queued purge and
+		// at most the one RunOnStart inserted, not more.
+		if n := countJobs(t, r, "kind = '"+kindPurge+"'"); n > 2 {
+			t.Errorf("%d purge jobs after start, want at most 2", n)
+		}
 	})
 }

@@ -2,7 +2,8 @@
 // (riverqueue.com), in the same database as the rest of kessai: SQLite
 // through riversqlite, PostgreSQL through riverpgxv5.
 //
-// Today that work is webhook delivery:
+// Today that work is webhook delivery, and the upkeep of the
+// Idempotency-Key table:
 //
 //   - The outbox dispatcher turns new events (kessai.EventStore's
 //     ListUndispatchedEvents) into one deliver_webhook job per (event,
@@ -11,6 +12,8 @@
 //   - The delivery worker POSTs the signed event (package webhook) to the
 //     endpoint, logs every attempt with RecordDelivery, and lets River retry
 //     failures on the published DefaultSchedule for about 3.7 days.
+//   - The purge deletes expired Idempotency-Key records every
+//     PurgeInterval, as a periodic River job like the dispatcher.
 //
 // Jobs are rows in River's tables, so work survives restarts and crashes:
 // a job a stopped process did not finish is worked by the next one, and
@@ -43,10 +46,13 @@ import (
 )
 
 // Queue names. Dispatching has its own queue with one worker, so a flood
-// of slow deliveries never delays the queueing of new ones (and vice versa).
+// of slow deliveries never delays the queueing of new ones (and vice
+// versa); upkeep such as the purge has another, so a long DELETE never
+// holds up the outbox either.
 const (
-	QueueWebhooks = "webhooks"
-	QueueOutbox   = "webhook_outbox"
+	QueueWebhooks    = "webhooks"
+	QueueOutbox      = "webhook_outbox"
+	QueueMaintenance = "maintenance"
 )
 
 // Defaults for Options.
@@ -68,10 +74,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives the Runner's and River's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for the delivery log's times and the dispatch
-	// marks; nil means time.Now. Signature timestamps and River's own
-	// scheduling (retries, periodic jobs) always follow the real clock:
-	// they are compared with other machines' clocks.
+	// Now is the clock for the delivery log's times, the dispatch marks
+	// and the purge of expired Idempotency-Key records (so it must be the
+	// service's clock, which stamps their expiry); nil means time.Now.
+	// Signature timestamps and River's own scheduling (retries, periodic
+	// jobs) always follow the real clock: they are compared with other
+	// machines' clocks.
 	Now func() time.Time
 	// Schedule is the retry schedule: the delay after the first failed
 	// attempt, after the second, and so on. A delivery is attempted
@@ -185,22 +193,33 @@ func newRunner[TTx any](driver riverdriver.Driver[TTx], store kessai.Store, opts
 	if err := river.AddWorkerSafely(w, &deliverWorker{r: r}); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	if err := river.AddWorkerSafely(w, &dispatchWorker{r: r}); err != nil {
+	dispatch := &periodicWorker[dispatchArgs]{run: func(ctx context.Context) error { _, err := r.Dispatch(ctx); return err }}
+	if err := river.AddWorkerSafely(w, dispatch); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	purge := &periodicWorker[purgeArgs]{run: func(ctx context.Context) error { _, err := r.PurgeIdempotency(ctx); return err }}
+	if err := river.AddWorkerSafely(w, purge); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		Logger: r.log,
 		Queues: map[string]river.QueueConfig{
-			QueueWebhooks: {MaxWorkers: workers},
-			QueueOutbox:   {MaxWorkers: 1},
+			QueueWebhooks:    {MaxWorkers: workers},
+			QueueOutbox:      {MaxWorkers: 1},
+			QueueMaintenance: {MaxWorkers: 1},
 		},
 		Workers: w,
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(interval),
-				func() (river.JobArgs, *river.InsertOpts) { return dispatchArgs{}, dispatchInsertOpts() },
+				func() (river.JobArgs, *river.InsertOpts) { return dispatchArgs{}, periodicInsertOpts(QueueOutbox) },
 				// RunOnStart: a new leader sweeps the outbox at once rather
 				// than one interval later, e.g. after a restart.
 				&river.PeriodicJobOpts{ID: "webhook_outbox", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(PurgeInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, periodicInsertOpts(QueueMaintenance) },
+				// RunOnStart: processes that never live an hour (frequent
+				// deploys) still purge.
+				&river.PeriodicJobOpts{ID: "purge_idempotency", RunOnStart: true}),
 		},
 		// A job still "running" this long after it started belonged to a
 		// process that died: River's rescuer hands it to another. A
@@ -219,6 +238,16 @@ func newRunner[TTx any](driver riverdriver.Driver[TTx], store kessai.Store, opts
 	}
 	return r, nil
 }
+
+// periodicWorker works the jobs of a periodic task (the outbox sweep, the
+// purge), whose arguments A carry nothing, by calling run.
+type periodicWorker[A river.JobArgs] struct {
+	river.WorkerDefaults[A]
+	run func(context.Context) error
+}
+
+// Work implements river.Worker.
+func (w *periodicWorker[A]) Work(ctx context.Context, _ *river.Job[A]) error { return w.run(ctx) }
 
 // Migrate creates or upgrades River's tables (river_job, river_leader,
 // river_queue, …) to the version this build of River needs. It is safe to
@@ -317,6 +346,11 @@ func (r *Runner) kickLoop(ctx context.Context, done chan<- struct{}) {
 // again): what the backlog gauges count.
 const pendingStates = "'available', 'retryable', 'scheduled'"
 
+// unfinishedStates are the states of a job River is not done with:
+// pendingStates, 'pending' (inserted, not yet made available) and
+// 'running'.
+const unfinishedStates = pendingStates + ", 'pending', 'running'"
+
 // Backlog returns the number of webhook deliveries waiting to be sent:
 // deliver_webhook jobs that are available, scheduled or waiting for a
 // retry (those being sent right now are not counted). It backs the
@@ -330,10 +364,12 @@ func (r *Runner) Backlog(ctx context.Context) (int, error) {
 }
 
 // QueueDepth returns the number of jobs of every kind that are not
-// finished: waiting, scheduled, retrying or running. It backs the
-// kessai_job_queue_depth gauge.
+// finished: waiting, scheduled, retrying or running. Besides deliveries
+// that includes a periodic sweep or purge between its insertion and its
+// run, so an idle process reads 0 most of the time but not always. It
+// backs the kessai_job_queue_depth gauge.
 func (r *Runner) QueueDepth(ctx context.Context) (int, error) {
-	n, err := r.count(ctx, "SELECT count(*) FROM river_job WHERE state IN ("+pendingStates+", 'pending', 'running')")
+	n, err := r.count(ctx, "SELECT count(*) FROM river_job WHERE state IN ("+unfinishedStates+")")
 	if err != nil {
 		return 0, fmt.Errorf("jobs: queue depth: %w", err)
 	}

@@ -2,114 +2,28 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the admin connection
-
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/internal/pgtest"
 	"github.com/kessai/kessai/postgres"
 	"github.com/kessai/kessai/storetest"
 )
 
-// defaultURL is the CI database: PostgreSQL on the local machine, trust
-// authentication.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// server is the PostgreSQL the tests run against, connected once per test
-// binary; each store gets a schema of its own, dropped at the end.
-var server struct {
-	once  sync.Once
-	url   string
-	admin *sql.DB
-	err   error
-}
-
-// adminDB returns a connection for creating and dropping schemas. When
-// PostgreSQL cannot be reached, the test fails in CI (CI=true), where the
-// database is part of the setup, and is skipped elsewhere with the reason.
-func adminDB(t testing.TB) (*sql.DB, string) {
-	t.Helper()
-	server.once.Do(func() {
-		server.url = os.Getenv("KESSAI_TEST_DATABASE_URL")
-		if server.url == "" {
-			server.url = defaultURL
-		}
-		server.admin, server.err = sql.Open("pgx", server.url)
-		if server.err != nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		server.err = server.admin.PingContext(ctx)
-	})
-	if server.err != nil {
-		msg := "PostgreSQL at " + redact(server.url) + " is unreachable (" + server.err.Error() +
-			"); set KESSAI_TEST_DATABASE_URL or start PostgreSQL"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return server.admin, server.url
-}
-
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxx")
-	}
-	return u.String()
-}
-
-func newSchemaName() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "kessai_test_" + hex.EncodeToString(b[:])
-}
-
-func withSearchPath(base, schema string) string {
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
-
-// freshSchema creates an empty schema, dropped when the test ends, and
-// returns a database URL whose search_path is that schema.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	admin, base := adminDB(t)
-	schema := newSchemaName()
-	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(base, schema)
-}
-
-// The suite opens a store for every subtest. Creating a schema costs
-// about half a second of DDL on a small machine, so the subtests share one
-// schema per test run, created on first use and dropped by TestMain, and
-// each open empties it — a few milliseconds.
+// The suite opens a store for every subtest. Creating and migrating a
+// schema costs a tenth of a second of DDL, more on a small machine, so the
+// subtests share one schema per test run, created on first use and
+// dropped by TestMain, and each open empties it — a few milliseconds.
 var shared struct {
 	once   sync.Once
+	admin  *sql.DB
 	schema string
 	url    string
 }
@@ -119,12 +33,13 @@ var shared struct {
 var tablesChildFirst = []string{
 	"webhook_deliveries", "payment_history", "attempts", "payments", "orders", "events",
 	"webhook_endpoints", "members", "idempotency_keys", "api_keys", "settings", "shops",
+	"admin_sessions", "admin_users",
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.schema != "" {
-		if _, err := server.admin.Exec(`DROP SCHEMA ` + shared.schema + ` CASCADE`); err != nil {
+		if _, err := shared.admin.Exec(`DROP SCHEMA ` + shared.schema + ` CASCADE`); err != nil {
 			fmt.Fprintf(os.Stderr, "drop schema %s: %v\n", shared.schema, err)
 			code = 1
 		}
@@ -135,13 +50,13 @@ func TestMain(m *testing.M) {
 // open returns a store on the shared test schema, emptied.
 func open(t testing.TB) *postgres.DB {
 	t.Helper()
-	admin, base := adminDB(t)
+	admin, base := pgtest.Admin(t)
 	shared.once.Do(func() {
-		shared.schema = newSchemaName()
-		if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+shared.schema); err != nil {
+		schema := pgtest.NewSchemaName()
+		if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA `+schema); err != nil {
 			t.Fatal(err)
 		}
-		shared.url = withSearchPath(base, shared.schema)
+		shared.admin, shared.schema, shared.url = admin, schema, pgtest.WithSearchPath(base, schema)
 	})
 	if shared.url == "" {
 		t.Fatal("shared test schema not created")
@@ -160,26 +75,10 @@ func open(t testing.TB) *postgres.DB {
 // tablesChildFirst).
 func empty(t testing.TB, db *sql.DB) {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(), `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'kessai_schema_version'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	known := map[string]bool{}
-	for _, name := range tablesChildFirst {
-		known[name] = true
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		if !known[name] {
+	for _, name := range tables(t, db) {
+		if name != "kessai_schema_version" && !slices.Contains(tablesChildFirst, name) {
 			t.Fatalf("table %s is missing from tablesChildFirst", name)
 		}
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
 	}
 	tx, err := db.BeginTx(t.Context(), nil)
 	if err != nil {
@@ -196,36 +95,42 @@ func empty(t testing.TB, db *sql.DB) {
 	}
 }
 
-func dump(t *testing.T, s kessai.Store) string {
-	db := s.(*postgres.DB).SQL()
+// tables lists the tables of the current schema.
+func tables(t testing.TB, db *sql.DB) []string {
+	t.Helper()
 	rows, err := db.QueryContext(t.Context(),
 		`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
+	var names []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			t.Fatal(err)
 		}
-		tables = append(tables, name)
+		names = append(names, name)
 	}
 	if err := rows.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return storetest.DumpTables(t, db, tables)
+	return names
+}
+
+func dump(t *testing.T, s kessai.Store) string {
+	db := s.(*postgres.DB).SQL()
+	return storetest.DumpTables(t, db, tables(t, db))
 }
 
 func TestStore(t *testing.T) {
-	adminDB(t) // skip (or fail in CI) once, not in every subtest
+	pgtest.Admin(t) // skip (or fail in CI) once, not in every subtest
 	storetest.Run(t, func(t *testing.T) kessai.Store { return open(t) }, storetest.WithRawDump(dump))
 }
 
 func TestSchemaParameter(t *testing.T) {
 	// schema=<name> is shorthand for search_path=<name>; the tables land
 	// there and nowhere else.
-	withPath := freshSchema(t)
+	withPath := pgtest.FreshSchema(t)
 	u, err := url.Parse(withPath)
 	if err != nil {
 		t.Fatal(err)
@@ -253,8 +158,8 @@ func TestSchemaParameter(t *testing.T) {
 }
 
 func TestMissingSchema(t *testing.T) {
-	_, base := adminDB(t)
-	_, err := postgres.Open(t.Context(), withSearchPath(base, "kessai_no_such_schema"), storetest.TestSealer())
+	_, base := pgtest.Admin(t)
+	_, err := postgres.Open(t.Context(), pgtest.WithSearchPath(base, "kessai_no_such_schema"), storetest.TestSealer())
 	if err == nil {
 		t.Fatal("Open on a missing schema succeeded")
 	}
@@ -262,7 +167,7 @@ func TestMissingSchema(t *testing.T) {
 
 func TestMigrate(t *testing.T) {
 	ctx := t.Context()
-	url := freshSchema(t)
+	url := pgtest.FreshSchema(t)
 	db, err := postgres.Open(ctx, url, storetest.TestSealer())
 	if err != nil {
 		t.Fatal(err)

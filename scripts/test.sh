@@ -28,9 +28,8 @@ echo "== go vet"
 go vet ./...
 
 echo "== go mod tidy check"
-go mod tidy
-if ! git diff --quiet -- go.mod go.sum 2>/dev/null; then
-  echo "go.mod/go.sum are not tidy:"; git --no-pager diff -- go.mod go.sum; exit 1
+if ! go mod tidy -diff; then
+  echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1
 fi
 
 echo "== go test -race"

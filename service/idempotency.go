@@ -53,8 +53,9 @@ func (s *Service) AbandonIdempotency(ctx context.Context, shopID, key string) er
 	return storeErr(s.store.AbandonIdempotency(ctx, shopID, key), nil)
 }
 
-// PurgeIdempotency deletes expired idempotency records; the job runner
-// calls it periodically.
+// PurgeIdempotency deletes expired idempotency records now. The job runner
+// does the same every hour through the store (package jobs); this is for
+// one-off use by tools and tests.
 func (s *Service) PurgeIdempotency(ctx context.Context) (int64, error) {
 	n, err := s.store.PurgeIdempotency(ctx, s.Now())
 	return n, storeErr(err, nil)

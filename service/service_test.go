@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"sync"
@@ -10,8 +9,8 @@ import (
 	"time"
 
 	"github.com/kessai/kessai"
-	"github.com/kessai/kessai/secret"
-	"github.com/kessai/kessai/sqlite"
+	"github.com/kessai/kessai/internal/testdb"
+	"github.com/kessai/kessai/password"
 )
 
 type testClock struct {
@@ -26,32 +25,25 @@ func (c *testClock) Now() time.Time {
 	return c.t
 }
 
+// newTestService returns a service over a fresh SQLite store.
 func newTestService(t *testing.T, cfg Config) (*Service, kessai.Store) {
 	t.Helper()
-	key := make([]byte, secret.KeySize)
-	_, _ = rand.Read(key)
-	ring, err := secret.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
+	return newTestServiceOn(t, testdb.SQLite, cfg)
+}
+
+// newTestServiceOn returns a service over a fresh store of backend db;
+// tests run on every backend with testdb.Run.
+func newTestServiceOn(t *testing.T, db testdb.Backend, cfg Config) (*Service, kessai.Store) {
+	t.Helper()
+	st := db.Open(t)
+	cfg.Store = st
+	if cfg.PasswordParams == (password.Params{}) {
+		cfg.PasswordParams = testPasswordParams
 	}
-	db, err := sqlite.Open(context.Background(), sqlite.Memory, ring)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	cfg.Store = db
 	if cfg.Now == nil {
 		cfg.Now = (&testClock{t: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}).Now
 	}
-	return New(cfg), db
-}
-
-func kindOf(err error) kessai.Kind {
-	var v kessai.ValidationErrors
-	if errors.As(err, &v) {
-		return kessai.KindInvalid
-	}
-	return kessai.ErrorKind(err)
+	return New(cfg), st
 }
 
 func TestBootstrap(t *testing.T) {
@@ -72,6 +64,13 @@ func TestBootstrap(t *testing.T) {
 	if err != nil || version != 1 || set.Plan != kessai.PlanPro {
 		t.Fatalf("settings v%d %v", version, err)
 	}
+	if keys.AdminEmail != BootstrapAdminEmail || len(keys.AdminPassword) != GeneratedAdminPasswordLen {
+		t.Fatalf("first admin %q / %q", keys.AdminEmail, keys.AdminPassword)
+	}
+	admin, err := s.AuthenticateAdmin(ctx, kessai.DefaultShopID, keys.AdminEmail, keys.AdminPassword)
+	if err != nil || admin.Role != kessai.RoleAdmin {
+		t.Fatalf("first admin login: %+v %v", admin, err)
+	}
 	// Later starts create nothing and show no keys.
 	again, err := s.Bootstrap(ctx)
 	if err != nil || again != nil {
@@ -90,28 +89,30 @@ func TestBootstrap(t *testing.T) {
 }
 
 func TestAuthenticateRefusals(t *testing.T) {
-	s, _ := newTestService(t, Config{})
-	ctx := context.Background()
-	if _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"", "sk_", "sk_short", "rk_" + strings.Repeat("a", 43), NewAPIKeyString(kessai.KeySecret), NewAPIKeyString(kessai.KeyPublishable), strings.Repeat("x", 10000)} {
-		_, err := s.Authenticate(ctx, k)
-		var e *kessai.Error
-		if !errors.As(err, &e) || e.Kind != kessai.KindUnauthorized || e.Ja == "" || e.En == "" {
-			t.Errorf("%.10q: %v", k, err)
+	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
+		s, _ := newTestServiceOn(t, db, Config{})
+		ctx := context.Background()
+		if _, err := s.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, _, err := s.CreateAPIKey(ctx, kessai.DefaultShopID, "admin"); kindOf(err) != kessai.KindInvalid {
-		t.Fatalf("bad kind: %v", err)
-	}
-	pk, _, err := s.CreateAPIKey(ctx, kessai.DefaultShopID, kessai.KeyPublishable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k, err := s.Authenticate(ctx, pk); err != nil || k.Kind != kessai.KeyPublishable {
-		t.Fatalf("%+v %v", k, err)
-	}
+		for _, k := range []string{"", "sk_", "sk_short", "rk_" + strings.Repeat("a", 43), NewAPIKeyString(kessai.KeySecret), NewAPIKeyString(kessai.KeyPublishable), strings.Repeat("x", 10000)} {
+			_, err := s.Authenticate(ctx, k)
+			var e *kessai.Error
+			if !errors.As(err, &e) || e.Kind != kessai.KindUnauthorized || e.Ja == "" || e.En == "" {
+				t.Errorf("%.10q: %v", k, err)
+			}
+		}
+		if _, _, err := s.CreateAPIKey(ctx, kessai.DefaultShopID, "admin"); kessai.ErrorKind(err) != kessai.KindInvalid {
+			t.Fatalf("bad kind: %v", err)
+		}
+		pk, _, err := s.CreateAPIKey(ctx, kessai.DefaultShopID, kessai.KeyPublishable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, err := s.Authenticate(ctx, pk); err != nil || k.Kind != kessai.KeyPublishable {
+			t.Fatalf("%+v %v", k, err)
+		}
+	})
 }
 
 func TestValidateOrderInput(t *testing.T) {
@@ -164,77 +165,88 @@ func TestCheckPublicURL(t *testing.T) {
 }
 
 func TestEmitRefusesUnknownType(t *testing.T) {
-	s, st := newTestService(t, Config{})
-	err := s.Emit(context.Background(), st, kessai.DefaultShopID, "order.exploded", nil)
-	if kessai.ErrorKind(err) != kessai.KindInternal {
-		t.Fatalf("%v", err)
-	}
+	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
+		s, st := newTestServiceOn(t, db, Config{})
+		err := s.Emit(context.Background(), st, kessai.DefaultShopID, "order.exploded", nil)
+		if kessai.ErrorKind(err) != kessai.KindInternal {
+			t.Fatalf("%v", err)
+		}
+	})
 }
 
 func TestResendWithoutResender(t *testing.T) {
-	s, _ := newTestService(t, Config{})
-	ctx := context.Background()
-	if _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	amount := int64(1)
-	if _, err := s.CreateOrder(ctx, kessai.DefaultShopID, OrderInput{ShopOrderID: "x", Amount: &amount}); err != nil {
-		t.Fatal(err)
-	}
-	ep, secret, err := s.CreateWebhookEndpoint(ctx, kessai.DefaultShopID, WebhookEndpointInput{URL: "https://a.example/h"})
-	if err != nil || secret == "" {
-		t.Fatal(err)
-	}
-	evs, err := s.ListEvents(ctx, kessai.DefaultShopID, kessai.Page{})
-	if err != nil || len(evs.Events) != 1 {
-		t.Fatalf("%+v %v", evs, err)
-	}
-	_, err = s.Resend(ctx, kessai.DefaultShopID, evs.Events[0].ID, ep.ID)
-	if kessai.ErrorKind(err) != kessai.KindUnavailable {
-		t.Fatalf("%v", err)
-	}
+	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
+		s, _ := newTestServiceOn(t, db, Config{})
+		ctx := context.Background()
+		if _, err := s.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		amount := int64(1)
+		if _, err := s.CreateOrder(ctx, kessai.DefaultShopID, OrderInput{ShopOrderID: "x", Amount: &amount}); err != nil {
+			t.Fatal(err)
+		}
+		ep, secret, err := s.CreateWebhookEndpoint(ctx, kessai.DefaultShopID, WebhookEndpointInput{URL: "https://a.example/h"})
+		if err != nil || secret == "" {
+			t.Fatal(err)
+		}
+		evs, err := s.ListEvents(ctx, kessai.DefaultShopID, kessai.Page{})
+		if err != nil || len(evs.Events) != 1 {
+			t.Fatalf("%+v %v", evs, err)
+		}
+		_, err = s.Resend(ctx, kessai.DefaultShopID, evs.Events[0].ID, ep.ID)
+		if kessai.ErrorKind(err) != kessai.KindUnavailable {
+			t.Fatalf("%v", err)
+		}
+	})
 }
 
 func TestSettingsOptimisticLock(t *testing.T) {
-	s, _ := newTestService(t, Config{})
-	ctx := context.Background()
-	// Before bootstrap a shop has the defaults at version 0.
-	_, v, err := s.GetSettings(ctx, kessai.DefaultShopID)
-	if err != nil || v != 0 {
-		t.Fatalf("v%d %v", v, err)
-	}
-	if _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, v1, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":false}`), 1)
-	if err != nil || v1 != 2 {
-		t.Fatalf("v%d %v", v1, err)
-	}
-	if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":true}`), 1); kessai.ErrorKind(err) != kessai.KindConflict {
-		t.Fatalf("stale: %v", err)
-	}
-	if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"nope":1}`), AnyVersion); kindOf(err) != kessai.KindInvalid {
-		t.Fatalf("unknown field: %v", err)
-	}
-	// Concurrent writers from the same version: exactly one wins.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":true}`), 2); err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			} else if kessai.ErrorKind(err) != kessai.KindConflict {
-				t.Errorf("concurrent: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins != 1 {
-		t.Fatalf("%d writers won", wins)
-	}
+	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
+		s, st := newTestServiceOn(t, db, Config{})
+		ctx := context.Background()
+		// Before bootstrap a shop has the defaults at version 0.
+		_, v, err := s.GetSettings(ctx, kessai.DefaultShopID)
+		if err != nil || v != 0 {
+			t.Fatalf("v%d %v", v, err)
+		}
+		if _, err := s.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, v1, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":false}`), 1)
+		if err != nil || v1 != 2 {
+			t.Fatalf("v%d %v", v1, err)
+		}
+		if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":true}`), 1); kessai.ErrorKind(err) != kessai.KindConflict {
+			t.Fatalf("stale: %v", err)
+		}
+		if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"nope":1}`), AnyVersion); kessai.ErrorKind(err) != kessai.KindInvalid {
+			t.Fatalf("unknown field: %v", err)
+		}
+		// Concurrent writers from the same version: exactly one wins.
+		const writers = 8
+		testdb.WarmPool(t, st, writers)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		start := make(chan struct{})
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if _, _, err := s.UpdateSettings(ctx, kessai.DefaultShopID, []byte(`{"notify_log":true}`), 2); err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if kessai.ErrorKind(err) != kessai.KindConflict {
+					t.Errorf("concurrent: %v", err)
+				}
+			}()
+		}
+		close(start) // all at once, so the writes overlap
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d writers won", wins)
+		}
+	})
 }

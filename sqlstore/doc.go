@@ -29,10 +29,12 @@
 //     sealed with the kessai.Sealer given to New. The empty secret is
 //     stored as NULL.
 //   - Every table has shop_id, every key starts with it and every query
-//     filters by it (except the deliberately global ones: FindAPIKey by
-//     hash, ListUndispatchedEvents, PurgeIdempotency). Children reference
-//     their parent by (shop_id, id), so a payment cannot point at another
-//     shop's order.
+//     filters by it (except the deliberately global ones: FindAPIKey and
+//     GetAdminSession by hash, ListUndispatchedEvents, PurgeIdempotency,
+//     PurgeAdminSessions). Children reference their parent by
+//     (shop_id, id), so a payment cannot point at another shop's order.
+//     The one key without shop_id is admin_sessions' primary key, the
+//     session token's hash: it is looked up before the shop is known.
 //
 // # Races
 //

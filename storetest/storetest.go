@@ -80,6 +80,12 @@ func Run(t *testing.T, open func(t *testing.T) kessai.Store, opts ...Option) {
 		{"Event/Outbox", testEventOutbox},
 		{"Webhook/Endpoints", testWebhookEndpoints},
 		{"Webhook/Deliveries", testWebhookDeliveries},
+		{"AdminUser/CreateGetList", testAdminUserCreateGetList},
+		{"AdminUser/Duplicate", testAdminUserDuplicate},
+		{"AdminUser/UpdateDelete", testAdminUserUpdateDelete},
+		{"AdminSession/Lifecycle", testAdminSessionLifecycle},
+		{"AdminSession/DeleteOfUser", testAdminSessionDeleteOfUser},
+		{"AdminSession/Purge", testAdminSessionPurge},
 		{"Idempotency/Lifecycle", testIdempotencyLifecycle},
 		{"Idempotency/Abandon", testIdempotencyAbandon},
 		{"Idempotency/ExpiredReplaced", testIdempotencyExpired},
@@ -1574,6 +1580,7 @@ func testTxUsableAfterErrors(t *testing.T, s kessai.Store) {
 	_, err = s.BeginIdempotency(ctx(t), newRecord(shop, "key-live", "fp", at(0)))
 	must(t, err)
 	must(t, s.CreateAPIKey(ctx(t), newKey(shop, "sk_test_tx_usable_1234", at(0))))
+	admin := createAdminUser(t, s, shop, "tx@example.jp", at(0))
 
 	fresh := newOrder(shop, at(time.Hour))
 	must(t, s.InTx(ctx(t), func(tx kessai.Store) error {
@@ -1594,6 +1601,9 @@ func testTxUsableAfterErrors(t *testing.T, s kessai.Store) {
 				return err
 			}(), kessai.ErrDuplicate},
 			{"missing member", tx.DeleteMember(ctx(t), shop, "cus_none"), kessai.ErrNotFound},
+			{"duplicate admin email", tx.CreateAdminUser(ctx(t), newAdminUser(shop, admin.Email, at(time.Minute))), kessai.ErrDuplicate},
+			{"missing admin user", tx.UpdateAdminUser(ctx(t), newAdminUser(shop, "nobody@example.jp", at(0))), kessai.ErrNotFound},
+			{"missing admin session", tx.DeleteAdminSession(ctx(t), shop, kessai.HashKey("none")), kessai.ErrNotFound},
 		}
 		for _, e := range expect {
 			if !errors.Is(e.err, e.want) {

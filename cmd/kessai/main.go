@@ -5,6 +5,7 @@
 //	kessai migrate   create or upgrade the database
 //	kessai settings  read or change the shop's settings
 //	kessai apikey    list, create or rotate API keys
+//	kessai admin     list admin console users, create one, set a password
 //	kessai version   print the version
 package main
 
@@ -36,6 +37,8 @@ func run(args []string) int {
 		return runSettings(args[1:])
 	case "apikey":
 		return runAPIKey(args[1:])
+	case "admin":
+		return runAdmin(args[1:])
 	case "version", "-version", "--version":
 		fmt.Println("kessai", version)
 		return 0
@@ -59,6 +62,8 @@ Usage:
   kessai settings get   print the default shop's settings (secrets redacted)
   kessai settings set   apply a JSON merge patch (argument or stdin) to the settings
   kessai apikey list|create [secret|publishable]|rotate <id> [grace]
+  kessai admin list|create-user <email> [--role admin|readonly] [--name NAME]|set-password <email>
+                        admin console users (password from $KESSAI_ADMIN_PASSWORD, or generated)
   kessai version        print the version
 `)
 }

@@ -183,8 +183,9 @@ func useDemoMerchant(ctx context.Context, svc *service.Service, shopID string) e
 	return err
 }
 
-// banner prints where everything is; API keys only on the first start
-// (they are stored hashed and cannot be shown again).
+// banner prints where everything is; API keys and the first admin
+// password only on the first start (they are stored hashed and cannot be
+// shown again).
 func banner(out io.Writer, a *app, publicURL, simURL string, keys *service.BootstrapKeys, took time.Duration) {
 	fmt.Fprintf(out, "kessai is running / kessai を起動しました (%s, started in %s)\n", a.kind, took.Round(time.Millisecond))
 	fmt.Fprintf(out, "  API:        %s/v1/   (OpenAPI: docs/openapi.yaml)\n", publicURL)
@@ -196,10 +197,28 @@ func banner(out io.Writer, a *app, publicURL, simURL string, keys *service.Boots
 	if a.kind == "sqlite" {
 		fmt.Fprintf(out, "  data:       %s\n", a.cfg.DataDir)
 	}
-	if keys != nil {
+	printCredentials(out, keys, publicURL)
+}
+
+// printCredentials prints what Bootstrap created, if anything: the API
+// keys and the first admin user's login. publicURL, when known, makes the
+// curl example.
+func printCredentials(out io.Writer, keys *service.BootstrapKeys, publicURL string) {
+	if keys == nil {
+		return
+	}
+	if keys.SecretKey != "" {
 		fmt.Fprintf(out, "\nFirst start: API keys of shop %s — shown only now, keep them safe / 初回のみ表示されます:\n", keys.ShopID)
 		fmt.Fprintf(out, "  secret key (server calls):      %s\n", keys.SecretKey)
 		fmt.Fprintf(out, "  publishable key (browser use):  %s\n", keys.PublishableKey)
-		fmt.Fprintf(out, "  try: curl -H 'Authorization: Bearer %s' %s/v1/orders\n", keys.SecretKey, publicURL)
+		if publicURL != "" {
+			fmt.Fprintf(out, "  try: curl -H 'Authorization: Bearer %s' %s/v1/orders\n", keys.SecretKey, publicURL)
+		}
+	}
+	if keys.AdminPassword != "" {
+		fmt.Fprintf(out, "\nFirst admin user of the admin console — shown only now / 管理ユーザー（初回のみ表示されます）:\n")
+		fmt.Fprintf(out, "  login / ログイン名:     %s\n", keys.AdminEmail)
+		fmt.Fprintf(out, "  password / パスワード:  %s\n", keys.AdminPassword)
+		fmt.Fprintf(out, "  (reset with / 再設定: kessai admin set-password %s)\n", keys.AdminEmail)
 	}
 }

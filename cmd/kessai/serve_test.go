@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/internal/pgtest"
 	"github.com/kessai/kessai/webhook"
 )
@@ -89,6 +90,9 @@ func testConfig(t *testing.T, dataDir, dbURL string, sim bool) *serveConfig {
 }
 
 var secretKeyRE = regexp.MustCompile(`secret key \(server calls\):\s+(sk_\S+)`)
+
+// adminRE finds the first admin user's login and password in the banner.
+var adminRE = regexp.MustCompile(`login / ログイン名:\s+(\S+)\n\s+password / パスワード:\s+(\S+)`)
 
 // call sends an API request and decodes the JSON answer.
 func call(t *testing.T, method, u, key string, body any, out any) int {
@@ -192,6 +196,10 @@ func TestServeZeroConfiguration(t *testing.T) {
 		t.Fatalf("no secret key in the banner:\n%s", inst.out.String())
 	}
 	key, api := m[1], inst.addrs.API
+	admin := adminRE.FindStringSubmatch(inst.out.String())
+	if admin == nil || admin[1] != "admin" || len(admin[2]) != 16 {
+		t.Fatalf("no first admin login in the banner:\n%s", inst.out.String())
+	}
 	if inst.addrs.Sim == "" || !strings.Contains(inst.out.String(), inst.addrs.Sim) {
 		t.Fatal("simulator URL not printed")
 	}
@@ -264,16 +272,36 @@ func TestServeZeroConfiguration(t *testing.T) {
 		t.Fatalf("graceful shutdown: %v", err)
 	}
 
+	// The printed admin password is the stored one.
+	checkAdminLogin(t, testConfig(t, dir, "", false), admin[1], admin[2])
+
 	// Second start on the same data: no new keys, the order is there.
 	again := startServe(t, testConfig(t, dir, "", false))
 	if secretKeyRE.MatchString(again.out.String()) {
 		t.Fatal("keys printed again on the second start")
+	}
+	if adminRE.MatchString(again.out.String()) || strings.Contains(again.out.String(), admin[2]) {
+		t.Fatalf("admin password printed again on the second start:\n%s", again.out.String())
 	}
 	var got struct {
 		ShopOrderID string `json:"shop_order_id"`
 	}
 	if code := call(t, "GET", again.addrs.API+"/v1/orders/"+order.ID, key, nil, &got); code != 200 || got.ShopOrderID != "A-1" {
 		t.Fatalf("order after restart: %d %+v", code, got)
+	}
+}
+
+// checkAdminLogin opens the installation and logs in to the console.
+func checkAdminLogin(t *testing.T, cfg *serveConfig, login, password string) {
+	t.Helper()
+	a, err := openApp(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	u, err := a.svc.AuthenticateAdmin(t.Context(), kessai.DefaultShopID, login, password)
+	if err != nil || u.Role != kessai.RoleAdmin {
+		t.Fatalf("login as %s with the printed password: %+v %v", login, u, err)
 	}
 }
 
@@ -288,6 +316,10 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 	keys := secretKeyRE.FindStringSubmatch(a.out.String() + b.out.String())
 	if keys == nil {
 		t.Fatal("no keys printed by either instance")
+	}
+	// Exactly one instance made (and printed) the first admin user.
+	if n := len(adminRE.FindAllString(a.out.String()+b.out.String(), -1)); n != 1 {
+		t.Fatalf("first admin printed %d times", n)
 	}
 	key := keys[1]
 	rc, rsrv := newReceiver()
