@@ -98,23 +98,8 @@ func empty(t testing.TB, db *sql.DB) {
 // tables lists the tables of the current schema.
 func tables(t testing.TB, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(),
+	return storetest.Tables(t, db,
 		`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, name)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return names
 }
 
 func dump(t *testing.T, s kessai.Store) string {

@@ -22,21 +22,7 @@ func open(t testing.TB) *sqlite.DB {
 
 func dump(t *testing.T, s kessai.Store) string {
 	db := s.(*sqlite.DB).SQL()
-	rows, err := db.QueryContext(t.Context(), `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tables := storetest.Tables(t, db, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 	return storetest.DumpTables(t, db, tables)
 }
 

@@ -9,6 +9,28 @@ import (
 	"testing"
 )
 
+// Tables returns the table names a catalogue query yields (one column of
+// names), for DumpTables.
+func Tables(t testing.TB, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
 // DumpTables returns the whole content of the named tables as text, for
 // WithRawDump: every value as fmt prints it, byte slices as raw bytes (so
 // a secret stored unsealed in a BLOB shows up verbatim).

@@ -162,6 +162,23 @@ func ids[T any](items []T, id func(T) string) []string {
 	return out
 }
 
+// pageAll walks list page by page, limit items a page, and returns the ids
+// of every item in the order listed.
+func pageAll[T any](t *testing.T, limit int, list func(kessai.Page) ([]T, error), id func(T) string) []string {
+	t.Helper()
+	var all []string
+	page := kessai.Page{Limit: limit}
+	for {
+		got, err := list(page)
+		must(t, err)
+		all = append(all, ids(got, id)...)
+		if len(got) < limit {
+			return all
+		}
+		page.After = id(got[len(got)-1])
+	}
+}
+
 func orderID(o kessai.Order) string              { return o.ID }
 func paymentID(p kessai.Payment) string          { return p.ID }
 func attemptID(a kessai.Attempt) string          { return a.ID }
@@ -814,17 +831,9 @@ func testPaymentLists(t *testing.T, s kessai.Store) {
 		t.Fatalf("another shop lists %d payments of the order", len(list))
 	}
 
-	var got []string
-	page := kessai.Page{Limit: 4}
-	for {
-		list, err := s.ListPaymentsByState(ctx(t), shop, kessai.PaymentAuthorized, page)
-		must(t, err)
-		got = append(got, ids(list, paymentID)...)
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].ID
-	}
+	got := pageAll(t, 4, func(page kessai.Page) ([]kessai.Payment, error) {
+		return s.ListPaymentsByState(ctx(t), shop, kessai.PaymentAuthorized, page)
+	}, paymentID)
 	same(t, "authorized payments, oldest first", got, authorized)
 }
 
@@ -942,17 +951,9 @@ func testAttemptLists(t *testing.T, s kessai.Store) {
 		t.Fatalf("another shop lists %d attempts", len(list))
 	}
 
-	var got []string
-	page := kessai.Page{Limit: 3}
-	for {
-		list, err := s.ListAttemptsByStatus(ctx(t), shop, kessai.AttemptUnknown, page)
-		must(t, err)
-		got = append(got, ids(list, attemptID)...)
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].ID
-	}
+	got := pageAll(t, 3, func(page kessai.Page) ([]kessai.Attempt, error) {
+		return s.ListAttemptsByStatus(ctx(t), shop, kessai.AttemptUnknown, page)
+	}, attemptID)
 	same(t, "unknown attempts, oldest first", got, unknown)
 	list, err = s.ListAttemptsByStatus(ctx(t), other, kessai.AttemptUnknown, kessai.Page{})
 	must(t, err)
@@ -1091,20 +1092,13 @@ func testEventCreateGetList(t *testing.T, s kessai.Store) {
 	wantErr(t, err, kessai.ErrNotFound)
 	wantErr(t, s.CreateEvent(ctx(t), events[0]), kessai.ErrDuplicate)
 
-	var want, all []string
+	var want []string
 	for i := len(events) - 1; i >= 0; i-- {
 		want = append(want, events[i].ID)
 	}
-	page := kessai.Page{Limit: 3}
-	for {
-		list, err := s.ListEvents(ctx(t), shop, page)
-		must(t, err)
-		all = append(all, ids(list, eventID)...)
-		if len(list) < page.Limit {
-			break
-		}
-		page.After = list[len(list)-1].ID
-	}
+	all := pageAll(t, 3, func(page kessai.Page) ([]kessai.Event, error) {
+		return s.ListEvents(ctx(t), shop, page)
+	}, eventID)
 	same(t, "events, newest first", all, want)
 }
 
@@ -1241,17 +1235,9 @@ func testWebhookDeliveries(t *testing.T, s kessai.Store) {
 			got, err := s.ListDeliveries(ctx(t), shop, c.event, c.endpoint, kessai.Page{Limit: 100})
 			must(t, err)
 			same(t, "deliveries, newest first", got, want)
-			var paged []string
-			page := kessai.Page{Limit: 3}
-			for {
-				list, err := s.ListDeliveries(ctx(t), shop, c.event, c.endpoint, page)
-				must(t, err)
-				paged = append(paged, ids(list, deliveryID)...)
-				if len(list) < page.Limit {
-					break
-				}
-				page.After = list[len(list)-1].ID
-			}
+			paged := pageAll(t, 3, func(page kessai.Page) ([]kessai.WebhookDelivery, error) {
+				return s.ListDeliveries(ctx(t), shop, c.event, c.endpoint, page)
+			}, deliveryID)
 			same(t, "paged deliveries", paged, ids(want, deliveryID))
 			other, err := s.ListDeliveries(ctx(t), other, c.event, c.endpoint, kessai.Page{})
 			must(t, err)

@@ -107,6 +107,31 @@ func (b *browserSim) do(method, path string, form url.Values) (int, http.Header,
 	return resp.StatusCode, resp.Header, string(raw)
 }
 
+// handoff sends an encrypted payload of the demo merchant to a browser
+// hand-off (E5, E6) like the merchant's page does.
+func (b *browserSim) handoff(method, path string, payload url.Values) (int, http.Header, string) {
+	b.t.Helper()
+	return b.do(method, path, url.Values{
+		"MerchantId": {DemoMerchant.MerchantID}, "EncryptValue": {b.encrypt(payload)},
+	})
+}
+
+// pageAction checks that a hand-off (hop names it) answered a page and
+// returns the first submatch of re in it, the form action of the page
+// (what names it).
+func (b *browserSim) pageAction(hop, what string, re *regexp.Regexp, status int, h http.Header, body string) string {
+	b.t.Helper()
+	if status != http.StatusOK {
+		b.t.Fatalf("%s: status %d\n%s", hop, status, body)
+	}
+	checkPage(b.t, h, body)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("no %s:\n%s", what, body)
+	}
+	return m[1]
+}
+
 // token issues a token for the demo merchant on the test environment.
 func (b *browserSim) token(number, exp, sec string) string {
 	b.t.Helper()

@@ -150,13 +150,8 @@ func (c *call) resolveCard() (card, *token, *member, bool) {
 		}
 		return t.Card, t, nil, true
 	}
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return card{}, nil, nil, false
-	}
-	if !m.Valid {
-		c.fail("K75")
+	m := c.requestMember(true, "K75")
+	if m == nil {
 		return card{}, nil, nil, false
 	}
 	return m.Card, nil, m, true
@@ -448,16 +443,7 @@ func (c *call) memberConsistent(t *cardTxn) bool {
 		c.fail("K71")
 		return false
 	}
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return false
-	}
-	if !m.Valid {
-		c.fail("K75")
-		return false
-	}
-	return true
+	return c.requestMember(true, "K75") != nil
 }
 
 // threeDSCheck is a 3-D Secure result field of an authorisation request and

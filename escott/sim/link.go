@@ -53,20 +53,20 @@ type linkRequest struct {
 	savedCard string // masked card of a valid member, payments only
 }
 
-// checkLinkRequest validates a decrypted E6 payload.
-func (s *Server) checkLinkRequest(m *merchantEntry, merchantID string, p url.Values) (linkRequest, []string) {
-	var req linkRequest
-	var codes []string
+// checkHandoffRequest runs the checks shared by the E5 (3DS) and E6 (link)
+// hand-offs: merchant id and password, OperateId against ops (all refused
+// when disabled), tenant, date and ProcNo. ok is false when the password
+// matches no environment; codes then holds the final answer.
+func checkHandoffRequest(m *merchantEntry, merchantID string, p url.Values, disabled bool, ops []escott.OperateID) (e env, op escott.OperateID, codes []string, ok bool) {
 	if id := p.Get("MerchantId"); id != "" && id != merchantID {
 		codes = append(codes, "K02")
 	}
-	e, ok := browserEnvFor(m, p.Get("MerchantPass"))
+	e, ok = browserEnvFor(m, p.Get("MerchantPass"))
 	if !ok {
-		return req, append(codes, "K03")
+		return e, op, append(codes, "K03"), false
 	}
-	req.env = e
-	req.op = escott.OperateID(p.Get("OperateId"))
-	if m.DisableLink || !slices.Contains(linkOps, req.op) {
+	op = escott.OperateID(p.Get("OperateId"))
+	if disabled || !slices.Contains(ops, op) {
 		codes = append(codes, "K06")
 	}
 	if !slices.Contains(m.TenantIDs, p.Get("TenantId")) {
@@ -78,6 +78,17 @@ func (s *Server) checkLinkRequest(m *merchantEntry, merchantID string, p url.Val
 	if v := p.Get("ProcNo"); len(v) != 7 || !allDigits(v) {
 		codes = append(codes, "K86")
 	}
+	return e, op, codes, true
+}
+
+// checkLinkRequest validates a decrypted E6 payload.
+func (s *Server) checkLinkRequest(m *merchantEntry, merchantID string, p url.Values) (linkRequest, []string) {
+	var req linkRequest
+	e, op, codes, ok := checkHandoffRequest(m, merchantID, p, m.DisableLink, linkOps)
+	if !ok {
+		return req, codes
+	}
+	req.env, req.op = e, op
 	kaiinID, kaiinPass := p.Get("KaiinId"), p.Get("KaiinPass")
 	switch req.op {
 	case escott.OpAuth, escott.OpGathering:

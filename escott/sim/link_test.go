@@ -31,24 +31,14 @@ func baseLink(op escott.OperateID) url.Values {
 // openLink GETs the hosted card page.
 func (b *browserSim) openLink(payload url.Values) (int, http.Header, string) {
 	b.t.Helper()
-	return b.do(http.MethodGet, escott.PathLink, url.Values{
-		"MerchantId": {DemoMerchant.MerchantID}, "EncryptValue": {b.encrypt(payload)},
-	})
+	return b.handoff(http.MethodGet, escott.PathLink, payload)
 }
 
 // linkForm opens the page and returns its form action.
 func (b *browserSim) linkForm(payload url.Values) (string, string) {
 	b.t.Helper()
 	status, h, body := b.openLink(payload)
-	if status != http.StatusOK {
-		b.t.Fatalf("E6: status %d\n%s", status, body)
-	}
-	checkPage(b.t, h, body)
-	m := reLinkAction.FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("no card form:\n%s", body)
-	}
-	return m[1], body
+	return b.pageAction("E6", "card form", reLinkAction, status, h, body), body
 }
 
 func cardForm(number, mm, yy, sec string) url.Values {

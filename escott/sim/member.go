@@ -67,6 +67,23 @@ func (c *call) authMember(id, pass string) (*member, string) {
 	return m, ""
 }
 
+// requestMember authenticates the member named by the request's KaiinId
+// and KaiinPass (see authMember) and checks that its Valid flag equals valid,
+// failing with wrongCode otherwise. On any failure it has answered the
+// call and returns nil.
+func (c *call) requestMember(valid bool, wrongCode string) *member {
+	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
+	if code != "" {
+		c.fail(code)
+		return nil
+	}
+	if m.Valid != valid {
+		c.fail(wrongCode)
+		return nil
+	}
+	return m
+}
+
 // validateMember checks the ids of a member operation without a card.
 // Extras PRO sends on member calls (Amount, Token on 4MemRefM, 3DS fields)
 // are ignored.
@@ -152,13 +169,8 @@ func execMemAdd(c *call) {
 // execMemChg replaces a valid member's card (K71/K74 authentication, K75
 // invalidated, then the token and the card checks).
 func execMemChg(c *call) {
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return
-	}
-	if !m.Valid {
-		c.fail("K75")
+	m := c.requestMember(true, "K75")
+	if m == nil {
 		return
 	}
 	cd, ok := c.useToken()
@@ -199,13 +211,8 @@ func execMemRef(c *call) {
 
 // execMemInval invalidates a valid member (K75 when already invalid).
 func execMemInval(c *call) {
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return
-	}
-	if !m.Valid {
-		c.fail("K75")
+	m := c.requestMember(true, "K75")
+	if m == nil {
 		return
 	}
 	m.Valid = false
@@ -214,13 +221,8 @@ func execMemInval(c *call) {
 // execMemUnInval makes an invalidated member valid again (K73 when it is
 // valid already).
 func execMemUnInval(c *call) {
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return
-	}
-	if m.Valid {
-		c.fail("K73")
+	m := c.requestMember(false, "K73")
+	if m == nil {
 		return
 	}
 	m.Valid = true
@@ -230,13 +232,8 @@ func execMemUnInval(c *call) {
 // gateway's two-step deletion, spec §5.12). Afterwards the id is unknown
 // (K71) and may be registered again [SIM].
 func execMemDel(c *call) {
-	m, code := c.authMember(c.get("KaiinId"), c.get("KaiinPass"))
-	if code != "" {
-		c.fail(code)
-		return
-	}
-	if m.Valid {
-		c.fail("K70")
+	m := c.requestMember(false, "K70")
+	if m == nil {
 		return
 	}
 	delete(c.st.members, m.KaiinID)

@@ -3,7 +3,6 @@ package sim
 import (
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/kessai/kessai/escott"
 )
@@ -137,28 +136,11 @@ type threeDSRequest struct {
 // to authenticate. It returns the gateway codes of every problem.
 func (s *Server) checkThreeDSRequest(m *merchantEntry, merchantID string, p url.Values) (threeDSRequest, []string) {
 	var req threeDSRequest
-	var codes []string
-	if id := p.Get("MerchantId"); id != "" && id != merchantID {
-		codes = append(codes, "K02")
-	}
-	e, ok := browserEnvFor(m, p.Get("MerchantPass"))
+	e, op, codes, ok := checkHandoffRequest(m, merchantID, p, m.DisableThreeDS, threeDSOps)
 	if !ok {
-		return req, append(codes, "K03")
+		return req, codes
 	}
-	req.env = e
-	req.op = escott.OperateID(p.Get("OperateId"))
-	if m.DisableThreeDS || !slices.Contains(threeDSOps, req.op) {
-		codes = append(codes, "K06")
-	}
-	if !slices.Contains(m.TenantIDs, p.Get("TenantId")) {
-		codes = append(codes, "K04")
-	}
-	if !validDate(p.Get("TransactionDate")) {
-		codes = append(codes, "K05")
-	}
-	if v := p.Get("ProcNo"); len(v) != 7 || !allDigits(v) {
-		codes = append(codes, "K86")
-	}
+	req.env, req.op = e, op
 	if v := p.Get("PostUrl"); v != "" && !httpURL(v) {
 		codes = append(codes, "K87")
 	}

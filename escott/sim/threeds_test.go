@@ -17,9 +17,7 @@ var reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 // post3DS POSTs a payload to E5 like the merchant's auto-submit form.
 func (b *browserSim) post3DS(payload url.Values) (int, http.Header, string) {
 	b.t.Helper()
-	return b.do(http.MethodPost, escott.PathThreeDS, url.Values{
-		"MerchantId": {DemoMerchant.MerchantID}, "EncryptValue": {b.encrypt(payload)},
-	})
+	return b.handoff(http.MethodPost, escott.PathThreeDS, payload)
 }
 
 // challenge posts a payload that must show the challenge page and returns
@@ -27,15 +25,7 @@ func (b *browserSim) post3DS(payload url.Values) (int, http.Header, string) {
 func (b *browserSim) challenge(payload url.Values) string {
 	b.t.Helper()
 	status, h, body := b.post3DS(payload)
-	if status != http.StatusOK {
-		b.t.Fatalf("E5: status %d\n%s", status, body)
-	}
-	checkPage(b.t, h, body)
-	m := reChallenge.FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("no challenge page:\n%s", body)
-	}
-	return m[1]
+	return b.pageAction("E5", "challenge page", reChallenge, status, h, body)
 }
 
 func TestThreeDSChallengeOutcomes(t *testing.T) {
