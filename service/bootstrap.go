@@ -17,7 +17,11 @@ const DefaultShopName = "デモショップ"
 // in this value (the database keeps hashes): print them once and forget
 // them.
 type BootstrapKeys struct {
-	ShopID         string
+	ShopID string
+	// ShopCreated is set when this call created the shop (a new
+	// installation); it is false when only a missing admin user was added
+	// to an existing shop, whose settings must then be left alone.
+	ShopCreated    bool
 	SecretKey      string // empty when only an admin user was created (see Bootstrap)
 	PublishableKey string
 	// AdminEmail and AdminPassword log in to the admin console as its
@@ -60,7 +64,7 @@ func (s *Service) Bootstrap(ctx context.Context) (*BootstrapKeys, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := &BootstrapKeys{ShopID: kessai.DefaultShopID, AdminEmail: BootstrapAdminEmail, AdminPassword: adminPassword}
+	keys := &BootstrapKeys{ShopID: kessai.DefaultShopID, ShopCreated: true, AdminEmail: BootstrapAdminEmail, AdminPassword: adminPassword}
 	err = s.store.InTx(ctx, func(tx kessai.Store) error {
 		shop := &kessai.Shop{ID: kessai.DefaultShopID, Name: DefaultShopName, CreatedAt: s.Now()}
 		if err := tx.CreateShop(ctx, shop); err != nil {

@@ -94,7 +94,10 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	if err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
-	if keys != nil && simulator != nil {
+	// Only a shop created just now gets the demo merchant: an existing
+	// shop (even one that was only missing its first admin user) keeps
+	// the settings its operator chose.
+	if keys != nil && keys.ShopCreated && simulator != nil {
 		if err := useDemoMerchant(ctx, a.svc, keys.ShopID); err != nil {
 			return fmt.Errorf("demo settings: %w", err)
 		}

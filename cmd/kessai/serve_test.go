@@ -356,3 +356,51 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestServeKeepsSettingsOfExistingShop: a shop that exists but has lost
+// its admin users gets a new first admin at the next start — and keeps the
+// settings its operator chose (the demo merchant is for new shops only).
+func TestServeKeepsSettingsOfExistingShop(t *testing.T) {
+	dir := t.TempDir()
+	first := startServe(t, testConfig(t, dir, "", true))
+	key := secretKeyRE.FindStringSubmatch(first.out.String())[1]
+	var patched map[string]any
+	if code := call(t, "PATCH", first.addrs.API+"/v1/settings", key, map[string]any{"settings": map[string]any{"environment": "test"}}, &patched); code != 200 {
+		t.Fatalf("settings patch: %d %v", code, patched)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Remove every admin user, as an installation made before admin users
+	// existed would look.
+	cfg := testConfig(t, dir, "", false)
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := a.store.ListAdminUsers(context.Background(), "shop_default")
+	if err != nil || len(users) == 0 {
+		t.Fatalf("users %v %v", users, err)
+	}
+	for _, u := range users {
+		if err := a.store.DeleteAdminUser(context.Background(), u.ShopID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.close()
+
+	again := startServe(t, testConfig(t, dir, "", true))
+	if !strings.Contains(again.out.String(), "password / パスワード") {
+		t.Fatalf("no new first admin printed:\n%s", again.out.String())
+	}
+	var got struct {
+		Settings struct {
+			Environment string `json:"environment"`
+		} `json:"settings"`
+	}
+	call(t, "GET", again.addrs.API+"/v1/settings", key, nil, &got)
+	if got.Settings.Environment != "test" {
+		t.Fatalf("environment %q after restart; the operator's settings were overwritten", got.Settings.Environment)
+	}
+}
