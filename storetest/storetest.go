@@ -272,6 +272,25 @@ func race(n int, fn func(i int) error) []error {
 	return errs
 }
 
+// oneWinner checks the outcome of a race in which exactly one call may
+// succeed and every other must fail with loserErr (the database settled
+// the race); what names the race in the failure message.
+func oneWinner(t *testing.T, errs []error, loserErr error, what string) {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, loserErr):
+			t.Fatalf("%s: unexpected error: %v", what, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%s: %d of %d racing calls succeeded, want exactly 1", what, won, len(errs))
+	}
+}
+
 // ---- shops ----
 
 func testShop(t *testing.T, s kessai.Store) {
@@ -347,22 +366,11 @@ func testSettingsConcurrent(t *testing.T, s kessai.Store) {
 	shop := newShop()
 	_, err := s.PutSettings(ctx(t), shop, []byte(`{}`), 0)
 	must(t, err)
-	var won atomic.Int64
 	errs := race(8, func(i int) error {
 		_, err := s.PutSettings(ctx(t), shop, fmt.Appendf(nil, `{"writer":%d}`, i), 1)
-		if err == nil {
-			won.Add(1)
-		}
 		return err
 	})
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, kessai.ErrConflict) {
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	if won.Load() != 1 {
-		t.Fatalf("%d writers saved on version 1, want exactly 1", won.Load())
-	}
+	oneWinner(t, errs, kessai.ErrConflict, "writers saving on version 1")
 	_, v, err := s.GetSettings(ctx(t), shop)
 	must(t, err)
 	if v != 2 {
@@ -974,18 +982,7 @@ func testAttemptFinishRace(t *testing.T, s kessai.Store) {
 		fin.FinishedAt = at(2 * time.Minute)
 		return s.FinishAttempt(ctx(t), &fin)
 	})
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, kessai.ErrConflict):
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d of 8 racing FinishAttempt calls succeeded, want exactly 1", ok)
-	}
+	oneWinner(t, errs, kessai.ErrConflict, "FinishAttempt")
 }
 
 // ---- history ----
@@ -1368,18 +1365,7 @@ func testIdempotencyRace(t *testing.T, s kessai.Store) {
 		_, err := s.BeginIdempotency(ctx(t), newRecord(shop, "key-race", fmt.Sprintf("fp-%d", i), at(0)))
 		return err
 	})
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, kessai.ErrDuplicate):
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%d of 10 racing BeginIdempotency calls won, want exactly 1", won)
-	}
+	oneWinner(t, errs, kessai.ErrDuplicate, "BeginIdempotency")
 }
 
 func testIdempotencyExpiredRace(t *testing.T, s kessai.Store) {
@@ -1400,18 +1386,7 @@ func testIdempotencyExpiredRace(t *testing.T, s kessai.Store) {
 			}
 			return err
 		})
-		won := 0
-		for _, err := range errs {
-			switch {
-			case err == nil:
-				won++
-			case !errors.Is(err, kessai.ErrDuplicate):
-				t.Fatalf("unexpected error: %v", err)
-			}
-		}
-		if won != 1 {
-			t.Fatalf("round %d: %d of 10 racing replacements of an expired record won, want exactly 1", round, won)
-		}
+		oneWinner(t, errs, kessai.ErrDuplicate, fmt.Sprintf("round %d: replacing an expired record", round))
 		got, err := s.BeginIdempotency(ctx(t), newRecord(shop, key, "fp-late", at(2*time.Hour)))
 		wantErr(t, err, kessai.ErrDuplicate)
 		if got.Fingerprint != winner.Load() {
