@@ -32,6 +32,17 @@ const (
 	PaymentUnknown    PaymentState = "unknown"    // an answer was lost: needs reconciliation
 )
 
+// Active reports whether a payment in this state blocks another payment of
+// the same order: it is in flight, undecided, or holds money. Failed,
+// cancelled and expired payments leave the order free to be paid again.
+func (s PaymentState) Active() bool {
+	switch s {
+	case PaymentNew, PaymentUnknown, PaymentAuthorized, PaymentCaptured, PaymentPending, PaymentPaid:
+		return true
+	}
+	return false
+}
+
 // Payment is one gateway transaction for an order (an order normally has
 // one; a retry after a failure makes another).
 type Payment struct {
@@ -56,6 +67,12 @@ type Payment struct {
 	// follow-ups must then carry the member ids (K80/K81).
 	WithMember bool   `json:"with_member,omitempty"`
 	CustomerID string `json:"customer_id,omitempty"`
+	// SecureResultCode is the 3-D Secure outcome the payment was
+	// authorised with ("" without 3DS); 3D認証結果 in the admin box.
+	SecureResultCode string `json:"secure_result_code,omitempty"`
+	// Consent records that the shopper agreed to the transfer of personal
+	// data for EMV 3-D Secure (CARD-10): 個人情報の取扱 同意済.
+	Consent bool `json:"consent,omitempty"`
 	// Collection details.
 	FreeArea string    `json:"-"`
 	PayLimit string    `json:"pay_limit,omitempty"` // YYYYMMDDhhmm JST

@@ -37,6 +37,7 @@ type Store interface {
 	EventStore
 	IdempotencyStore
 	AdminUserStore
+	CheckoutStore
 }
 
 // ShopStore keeps shops.
@@ -91,6 +92,11 @@ type OrderStore interface {
 
 // PaymentStore keeps payments, their attempts and history.
 type PaymentStore interface {
+	// CreatePayment inserts a payment. An order has at most one active
+	// payment (state new, unknown, authorized, captured, pending or paid):
+	// a second one is refused with ErrDuplicate, which is what makes two
+	// simultaneous checkouts of one order charge once. Failed, cancelled
+	// and expired payments do not count.
 	CreatePayment(ctx context.Context, p *Payment) error
 	GetPayment(ctx context.Context, shopID, id string) (*Payment, error)
 	// FindPaymentByTransactionCode finds the payment whose current
@@ -100,7 +106,12 @@ type PaymentStore interface {
 	// ListPaymentsByState lists payments of a state across the shop,
 	// oldest first (for reconciliation and expiry jobs).
 	ListPaymentsByState(ctx context.Context, shopID string, state PaymentState, page Page) ([]Payment, error)
+	// UpdatePayment rewrites a payment. ErrDuplicate when the change
+	// would give the order a second active payment (see CreatePayment).
 	UpdatePayment(ctx context.Context, p *Payment) error
+	// ListCustomerPayments lists the payments of a customer created at or
+	// after since, newest first (the saved-card deletion rule, A-01).
+	ListCustomerPayments(ctx context.Context, shopID, customerID string, since time.Time) ([]Payment, error)
 
 	// CreateAttempt records an intent before the gateway call.
 	CreateAttempt(ctx context.Context, a *Attempt) error

@@ -33,7 +33,7 @@ var shared struct {
 var tablesChildFirst = []string{
 	"webhook_deliveries", "payment_history", "attempts", "payments", "orders", "events",
 	"webhook_endpoints", "members", "idempotency_keys", "api_keys", "settings", "shops",
-	"admin_sessions", "admin_users",
+	"admin_sessions", "admin_users", "checkout_sessions",
 }
 
 func TestMain(m *testing.M) {

@@ -3,12 +3,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/kessai/kessai"
 )
 
 const paymentCols = `shop_id, id, order_id, method, state, amount, fee, currency, transaction_code, operation, pay_type,
-	process_id, process_pass, with_member, customer_id, free_area, pay_limit, paid_at, cvs_cd, failure_codes, created_at, updated_at`
+	process_id, process_pass, with_member, customer_id, free_area, pay_limit, paid_at, cvs_cd, failure_codes, created_at, updated_at,
+	secure_result_code, consent`
 
 // CreatePayment inserts a payment of an existing order: ErrNotFound when
 // the shop has no such order, ErrDuplicate when the id exists.
@@ -28,15 +30,17 @@ func (s *Store) CreatePayment(ctx context.Context, p *kessai.Payment) error {
 	}
 	p.CreatedAt, p.UpdatedAt, p.PaidAt = norm(p.CreatedAt), norm(p.UpdatedAt), normOpt(p.PaidAt)
 	n, err := s.execN(ctx, `INSERT INTO payments (`+paymentCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		p.ShopID, p.ID, p.OrderID, string(p.Method), string(p.State), p.Amount, p.Fee, p.Currency, p.TransactionCode,
 		string(p.Operation), string(p.PayType), p.ProcessID, pass, p.WithMember, p.CustomerID, p.FreeArea, p.PayLimit,
-		optMicros(p.PaidAt), p.CvsCd, codes, micros(p.CreatedAt), micros(p.UpdatedAt))
+		optMicros(p.PaidAt), p.CvsCd, codes, micros(p.CreatedAt), micros(p.UpdatedAt), p.SecureResultCode, p.Consent)
 	if err != nil {
 		return s.fail(op+" of order "+p.OrderID, err)
 	}
 	if n == 0 {
-		return duplicate(op + " " + p.ID)
+		// The id exists, or the order already has an active payment
+		// (index payments_one_active).
+		return duplicate(op + " " + p.ID + " (or the order has an active payment)")
 	}
 	return nil
 }
@@ -49,7 +53,7 @@ func (s *Store) scanPayment(sc scanner) (*kessai.Payment, error) {
 	var created, updated int64
 	if err := sc.Scan(&p.ShopID, &p.ID, &p.OrderID, &p.Method, &p.State, &p.Amount, &p.Fee, &p.Currency,
 		&p.TransactionCode, &p.Operation, &p.PayType, &p.ProcessID, &pass, &p.WithMember, &p.CustomerID,
-		&p.FreeArea, &p.PayLimit, &paid, &p.CvsCd, &codes, &created, &updated); err != nil {
+		&p.FreeArea, &p.PayLimit, &paid, &p.CvsCd, &codes, &created, &updated, &p.SecureResultCode, &p.Consent); err != nil {
 		return nil, err
 	}
 	var err error
@@ -91,6 +95,14 @@ func (s *Store) ListPaymentsByState(ctx context.Context, shopID string, state ke
 		shopID, string(state), page.After, limit(page))
 }
 
+// ListCustomerPayments returns a customer's payments created at or after
+// since, newest first.
+func (s *Store) ListCustomerPayments(ctx context.Context, shopID, customerID string, since time.Time) ([]kessai.Payment, error) {
+	return list(ctx, s, "list customer payments", s.scanPayment,
+		`SELECT `+paymentCols+` FROM payments WHERE shop_id = ? AND customer_id = ? AND created_at >= ? ORDER BY created_at DESC, id DESC`,
+		shopID, customerID, micros(since))
+}
+
 // UpdatePayment writes every field of an existing payment but its order,
 // method, currency and creation time.
 func (s *Store) UpdatePayment(ctx context.Context, p *kessai.Payment) error {
@@ -106,10 +118,11 @@ func (s *Store) UpdatePayment(ctx context.Context, p *kessai.Payment) error {
 	p.UpdatedAt, p.PaidAt = norm(p.UpdatedAt), normOpt(p.PaidAt)
 	n, err := s.execN(ctx, `UPDATE payments SET state = ?, amount = ?, fee = ?, transaction_code = ?, operation = ?,
 		pay_type = ?, process_id = ?, process_pass = ?, with_member = ?, customer_id = ?, free_area = ?, pay_limit = ?,
-		paid_at = ?, cvs_cd = ?, failure_codes = ?, updated_at = ? WHERE shop_id = ? AND id = ?`,
+		paid_at = ?, cvs_cd = ?, failure_codes = ?, updated_at = ?, secure_result_code = ?, consent = ?
+		WHERE shop_id = ? AND id = ?`,
 		string(p.State), p.Amount, p.Fee, p.TransactionCode, string(p.Operation), string(p.PayType), p.ProcessID, pass,
 		p.WithMember, p.CustomerID, p.FreeArea, p.PayLimit, optMicros(p.PaidAt), p.CvsCd, codes, micros(p.UpdatedAt),
-		p.ShopID, p.ID)
+		p.SecureResultCode, p.Consent, p.ShopID, p.ID)
 	if err != nil {
 		return s.fail(op, err)
 	}
