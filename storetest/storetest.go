@@ -222,10 +222,10 @@ func createOrder(t *testing.T, s kessai.Store, shop string, created time.Time) *
 
 func newPayment(o *kessai.Order, created time.Time, code string) *kessai.Payment {
 	return &kessai.Payment{
-		ID:              kessai.NewID("pay", created),
-		ShopID:          o.ShopID,
-		OrderID:         o.ID,
-		Method:          kessai.MethodCard,
+		ID:      kessai.NewID("pay", created),
+		ShopID:  o.ShopID,
+		OrderID: o.ID,
+		Method:  kessai.MethodCard,
 		// Failed: not active, so fixtures may give an order several
 		// payments (an order has at most one active payment).
 		State:           kessai.PaymentFailed,
