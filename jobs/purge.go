@@ -37,3 +37,17 @@ func (r *Runner) PurgeIdempotency(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// RecoverInterval is how often Options.Recover runs: a minute keeps an
+// interrupted checkout's order blocked for little longer than the stale
+// period itself.
+const RecoverInterval = time.Minute
+
+// kindRecover is the periodic recovery's job kind.
+const kindRecover = "recover_payments"
+
+// recoverArgs are the (empty) arguments of the periodic recovery.
+type recoverArgs struct{}
+
+// Kind implements river.JobArgs.
+func (recoverArgs) Kind() string { return kindRecover }

@@ -95,6 +95,12 @@ type Options struct {
 	// Workers is how many deliveries one process sends at once; zero means
 	// DefaultWorkers.
 	Workers int
+	// Recover, when set, runs every RecoverInterval (and when a process
+	// becomes leader) on the maintenance queue: the payment flows' sweep
+	// that turns interrupted gateway calls into unknown payments and
+	// frees abandoned checkouts (cardpay.Payer.Sweep). One process at a
+	// time runs it, whatever the number of instances.
+	Recover func(ctx context.Context) error
 
 	// testOnly sets River's TestOnly (no staggered start of its maintenance
 	// services), so tests start and stop quickly.
@@ -201,6 +207,28 @@ func newRunner[TTx any](driver riverdriver.Driver[TTx], store kessai.Store, opts
 	if err := river.AddWorkerSafely(w, purge); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(interval),
+			func() (river.JobArgs, *river.InsertOpts) { return dispatchArgs{}, periodicInsertOpts(QueueOutbox) },
+			// RunOnStart: a new leader sweeps the outbox at once rather
+			// than one interval later, e.g. after a restart.
+			&river.PeriodicJobOpts{ID: "webhook_outbox", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(PurgeInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, periodicInsertOpts(QueueMaintenance) },
+			// RunOnStart: processes that never live an hour (frequent
+			// deploys) still purge.
+			&river.PeriodicJobOpts{ID: "purge_idempotency", RunOnStart: true}),
+	}
+	if opts.Recover != nil {
+		recoverer := &periodicWorker[recoverArgs]{run: opts.Recover}
+		if err := river.AddWorkerSafely(w, recoverer); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(RecoverInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return recoverArgs{}, periodicInsertOpts(QueueMaintenance) },
+			// RunOnStart: a restart after a crash recovers at once.
+			&river.PeriodicJobOpts{ID: "recover_payments", RunOnStart: true}))
+	}
 	client, err := river.NewClient(driver, &river.Config{
 		Logger: r.log,
 		Queues: map[string]river.QueueConfig{
@@ -208,19 +236,8 @@ func newRunner[TTx any](driver riverdriver.Driver[TTx], store kessai.Store, opts
 			QueueOutbox:      {MaxWorkers: 1},
 			QueueMaintenance: {MaxWorkers: 1},
 		},
-		Workers: w,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(interval),
-				func() (river.JobArgs, *river.InsertOpts) { return dispatchArgs{}, periodicInsertOpts(QueueOutbox) },
-				// RunOnStart: a new leader sweeps the outbox at once rather
-				// than one interval later, e.g. after a restart.
-				&river.PeriodicJobOpts{ID: "webhook_outbox", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(PurgeInterval),
-				func() (river.JobArgs, *river.InsertOpts) { return purgeArgs{}, periodicInsertOpts(QueueMaintenance) },
-				// RunOnStart: processes that never live an hour (frequent
-				// deploys) still purge.
-				&river.PeriodicJobOpts{ID: "purge_idempotency", RunOnStart: true}),
-		},
+		Workers:      w,
+		PeriodicJobs: periodic,
 		// A job still "running" this long after it started belonged to a
 		// process that died: River's rescuer hands it to another. A
 		// delivery takes under a minute (request and log write are both

@@ -261,3 +261,14 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// CheckReturnURL checks a URL the shopper's browser is sent back to (an
+// order's or a checkout's return URL): absolute, https (http only for
+// localhost), no credentials or fragment. It returns a KindInvalid error on
+// field, or nil.
+func CheckReturnURL(field, raw string) error {
+	if ja, en := checkPublicURL(raw); ja != "" {
+		return kessai.FieldError(field, "invalid_url", ja, en)
+	}
+	return nil
+}
