@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Cipher encrypts and decrypts EncryptValue: AES-128-CBC with the merchant's
@@ -90,7 +91,30 @@ func (c *Cipher) DecryptString(value string) (string, error) {
 	if !bytes.Equal(raw[len(raw)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
 		return "", ErrBadEncryptValue
 	}
-	return string(raw[:len(raw)-pad]), nil
+	plain := raw[:len(raw)-pad]
+	if !plausiblePlaintext(plain) {
+		return "", ErrBadEncryptValue
+	}
+	return string(plain), nil
+}
+
+// plausiblePlaintext rejects what a changed EncryptValue decrypts to. The
+// gateway's AES-CBC carries no MAC, so a modified ciphertext still
+// decrypts, but every modified block comes out as 16 random bytes, and
+// random bytes are almost never control-free valid UTF-8, which the
+// gateway's query strings always are. This is a tamper check, not a
+// substitute for verifying the outcome with the gateway (the 3DS fields
+// are checked again by the authorisation).
+func plausiblePlaintext(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // Decrypt decrypts value and parses the plaintext as a query string. Values

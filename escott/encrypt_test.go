@@ -1,6 +1,8 @@
 package escott
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -124,4 +126,29 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("round trip failed: %v", err)
 		}
 	})
+}
+
+// TestDecryptRejectsModifiedCiphertext flips one bit at every position of
+// a 3-D Secure return's ciphertext: each change garbles a whole block,
+// which the plaintext check refuses, so a tampered return is never read as
+// a return with different fields.
+func TestDecryptRejectsModifiedCiphertext(t *testing.T) {
+	c := testCipher(t)
+	plain := "OperateId=3Secure&ResponseCd=OK&SecureResultCode=0&MerchantFree1=000123456789&MerchantFree2=ord_1" +
+		"&EncodeXId3D=wfZR5pC9Zx3osM7C%2F4kjjkMAcaM%3D&MessageVersionNo3D=2.2.0&TransactionStatus3D=Y&ECI3D=05" +
+		"&DSTransactionId=ff98a27f-9c1d-43cc-94bb-60777a58bffe&ThreeDSServerTransactionId=2fd079f7-6b2c-411f-b33b-dae4ebe50e76"
+	ev := c.EncryptString(plain)
+	raw, err := base64.StdEncoding.DecodeString(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw {
+		for _, bit := range []byte{0x01, 0x80} {
+			mod := bytes.Clone(raw)
+			mod[i] ^= bit
+			if got, err := c.DecryptString(base64.StdEncoding.EncodeToString(mod)); err == nil {
+				t.Fatalf("byte %d bit %#x: modified ciphertext decrypted to %q", i, bit, got)
+			}
+		}
+	}
 }
