@@ -102,6 +102,10 @@ type PaymentStore interface {
 	// FindPaymentByTransactionCode finds the payment whose current
 	// MerchantFree1 is code.
 	FindPaymentByTransactionCode(ctx context.Context, shopID, code string) (*Payment, error)
+	// FindPaymentByProcessID finds a payment holding the gateway
+	// transaction handle processID (ErrNotFound if none). Used when an
+	// operator attaches a ProcessId by hand, so it is not indexed.
+	FindPaymentByProcessID(ctx context.Context, shopID, processID string) (*Payment, error)
 	ListPayments(ctx context.Context, shopID, orderID string) ([]Payment, error)
 	// ListPaymentsByState lists payments of a state across the shop,
 	// oldest first (for reconciliation and expiry jobs).
@@ -115,8 +119,10 @@ type PaymentStore interface {
 
 	// CreateAttempt records an intent before the gateway call.
 	CreateAttempt(ctx context.Context, a *Attempt) error
-	// FinishAttempt records the outcome; it fails with ErrConflict when
-	// the attempt is no longer pending or unknown (finished twice).
+	// FinishAttempt records the outcome (and the operation and
+	// MerchantFree1 when non-empty: a link-type return tells which call
+	// was made); it fails with ErrConflict when the attempt is no longer
+	// pending or unknown (finished twice).
 	FinishAttempt(ctx context.Context, a *Attempt) error
 	GetAttempt(ctx context.Context, shopID, id string) (*Attempt, error)
 	ListAttempts(ctx context.Context, shopID, paymentID string) ([]Attempt, error)

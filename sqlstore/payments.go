@@ -81,6 +81,15 @@ func (s *Store) FindPaymentByTransactionCode(ctx context.Context, shopID, code s
 		`SELECT `+paymentCols+` FROM payments WHERE shop_id = ? AND transaction_code = ? ORDER BY id DESC LIMIT 1`, shopID, code)
 }
 
+// FindPaymentByProcessID finds the newest payment holding a ProcessId.
+// Only operators resolving an unknown payment ask, rarely, so the scan
+// of the shop's payments is preferred over an index every insert pays.
+func (s *Store) FindPaymentByProcessID(ctx context.Context, shopID, processID string) (*kessai.Payment, error) {
+	return get(ctx, s, "find payment by process id", s.scanPayment,
+		`SELECT `+paymentCols+` FROM payments WHERE shop_id = ? AND process_id = ? AND process_id <> '' ORDER BY id DESC LIMIT 1`,
+		shopID, processID)
+}
+
 // ListPayments returns an order's payments, oldest first.
 func (s *Store) ListPayments(ctx context.Context, shopID, orderID string) ([]kessai.Payment, error) {
 	return list(ctx, s, "list payments", s.scanPayment,
@@ -160,7 +169,9 @@ func (s *Store) CreateAttempt(ctx context.Context, a *kessai.Attempt) error {
 }
 
 // FinishAttempt records an attempt's outcome (status, codes, resolution,
-// finished_at) if it is still pending or unknown; otherwise ErrConflict.
+// finished_at, and the operation and MerchantFree1 when set: a link-type
+// checkout learns from the return which call the gateway made) if it is
+// still pending or unknown; otherwise ErrConflict.
 // The status check is in the UPDATE itself, so of two callers finishing
 // the same attempt at once exactly one succeeds.
 func (s *Store) FinishAttempt(ctx context.Context, a *kessai.Attempt) error {
@@ -170,9 +181,10 @@ func (s *Store) FinishAttempt(ctx context.Context, a *kessai.Attempt) error {
 		return err
 	}
 	a.FinishedAt = normOpt(a.FinishedAt)
-	n, err := s.execN(ctx, `UPDATE attempts SET status = ?, codes = ?, resolution = ?, finished_at = ?
+	n, err := s.execN(ctx, `UPDATE attempts SET status = ?, codes = ?, resolution = ?, finished_at = ?,
+		operation = COALESCE(NULLIF(?, ''), operation), merchant_free1 = COALESCE(NULLIF(?, ''), merchant_free1)
 		WHERE shop_id = ? AND id = ? AND status IN (?, ?)`,
-		string(a.Status), codes, a.Resolution, optMicros(a.FinishedAt), a.ShopID, a.ID,
+		string(a.Status), codes, a.Resolution, optMicros(a.FinishedAt), string(a.Operation), a.MerchantFree1, a.ShopID, a.ID,
 		string(kessai.AttemptPending), string(kessai.AttemptUnknown))
 	if err != nil {
 		return s.fail(op, err)

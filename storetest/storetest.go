@@ -813,6 +813,19 @@ func testPaymentFindByCode(t *testing.T, s kessai.Store) {
 	}
 	_, err = s.FindPaymentByTransactionCode(ctx(t), shop, "000000000011")
 	wantErr(t, err, kessai.ErrNotFound)
+
+	// By ProcessId: only a payment that holds one, only in its shop.
+	p2.ProcessID, p2.UpdatedAt = "PID-000000000012", at(time.Hour)
+	must(t, s.UpdatePayment(ctx(t), p2))
+	got, err = s.FindPaymentByProcessID(ctx(t), shop, "PID-000000000012")
+	must(t, err)
+	if got.ID != p2.ID {
+		t.Fatalf("process id finds %s, want %s", got.ID, p2.ID)
+	}
+	_, err = s.FindPaymentByProcessID(ctx(t), other, "PID-000000000012")
+	wantErr(t, err, kessai.ErrNotFound)
+	_, err = s.FindPaymentByProcessID(ctx(t), shop, "")
+	wantErr(t, err, kessai.ErrNotFound)
 }
 
 func testPaymentLists(t *testing.T, s kessai.Store) {
