@@ -10,7 +10,9 @@
 //     publishable (for now just GET /v1/ping); a publishable key elsewhere
 //     is 403 "publishable_key_forbidden".
 //   - Errors: {"error":{"type","code","message","field","errors","request_id"}},
-//     with the message in Japanese unless Accept-Language prefers English.
+//     with the message in Japanese unless Accept-Language prefers English;
+//     a refused or undecided card payment adds "payment_id", "order_id"
+//     and "gateway_codes" (for the shop's logs, never for shoppers).
 //     Each error kind has one HTTP status (kessai.Kind.HTTPStatus); the
 //     only other statuses are the HTTP-level 405, 413, 415 and 422 (see
 //     errors.go). Internal errors say nothing but the request id; the
@@ -33,6 +35,7 @@ import (
 	"time"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/service"
 )
@@ -60,6 +63,10 @@ type Config struct {
 	// Cipher returns the EncryptValue cipher of a shop. The default reads
 	// the shop's card settings (AES key and IV).
 	Cipher func(ctx context.Context, shopID string) (*escott.Cipher, error)
+	// Cards runs card payments (the /pay, /charge, payment operation and
+	// saved-card routes, see cards.go). When nil those routes answer 503
+	// "cards_unavailable".
+	Cards *cardpay.Payer
 }
 
 // API is the http.Handler built by New.
@@ -71,6 +78,7 @@ type API struct {
 	notify    NotificationHandlers
 	shopID    string
 	cipher    func(ctx context.Context, shopID string) (*escott.Cipher, error)
+	cards     *cardpay.Payer
 	mux       *http.ServeMux
 }
 
@@ -93,6 +101,7 @@ func newAPI(cfg Config) *API {
 		notify:    cfg.Notifications,
 		shopID:    cfg.GatewayShopID,
 		cipher:    cfg.Cipher,
+		cards:     cfg.Cards,
 		mux:       http.NewServeMux(),
 	}
 	if a.log == nil {
@@ -127,9 +136,12 @@ type route struct {
 // value to marshal, or an error that the caller turns into the error body.
 type handlerFunc func(c *call) (int, any, error)
 
-// routeTable lists every /v1 endpoint. It is the one table the OpenAPI
-// test walks, so an endpoint cannot be added without being documented and
-// checked against the document.
+// routeTable lists the /v1 endpoints except the card payment ones, which
+// are in cardRoutes (cards.go). The two tables are all there is: routes
+// registers nothing else under /v1, and the OpenAPI tests walk them
+// (TestOpenAPI this one, TestCardRoutes cardRoutes, each with a server
+// that can answer them), so an endpoint cannot be added without being
+// documented and checked against the document.
 func (a *API) routeTable() []route {
 	return []route{
 		{"GET", "/v1/ping", true, a.ping},
@@ -162,7 +174,7 @@ func (a *API) routeTable() []route {
 func (a *API) routes() {
 	allowed := map[string][]string{}
 	var order []string
-	for _, rt := range a.routeTable() {
+	for _, rt := range append(a.routeTable(), a.cardRoutes()...) {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.serve(rt))
 		if _, ok := allowed[rt.pattern]; !ok {
 			order = append(order, rt.pattern)

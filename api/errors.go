@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/service"
 )
 
@@ -27,6 +28,14 @@ type errorDetail struct {
 	Field string `json:"field,omitempty"`
 	// Errors lists every field problem of a validation failure.
 	Errors []fieldError `json:"errors,omitempty"`
+	// PaymentID, OrderID and GatewayCodes describe a card payment that
+	// was refused or whose outcome is unknown (a *cardpay.Failure), for
+	// the shop's backend: the gateway codes (e.g. "G12", "K12") belong
+	// in its logs and support tickets, never on a shopper's screen
+	// (ERR-01); Message is the text for the shopper.
+	PaymentID    string   `json:"payment_id,omitempty"`
+	OrderID      string   `json:"order_id,omitempty"`
+	GatewayCodes []string `json:"gateway_codes,omitempty"`
 	// RequestID names the request in kessai's log.
 	RequestID string `json:"request_id"`
 }
@@ -124,6 +133,13 @@ func (a *API) errorResponse(c *call, err error) (int, *errorBody) {
 		a.log.WarnContext(c.r.Context(), "api: unavailable", "request_id", c.reqID, "path", c.r.URL.Path, "error", err)
 	}
 	d.Message = ke.Message(c.lang)
+	var f *cardpay.Failure
+	if errors.As(err, &f) {
+		d.PaymentID, d.OrderID = f.PaymentID, f.OrderID
+		if len(f.Codes) > 0 {
+			d.GatewayCodes = append([]string(nil), f.Codes...)
+		}
+	}
 	if ke.Field != "" {
 		d.Field = ke.Field
 		if ke.Kind == kessai.KindInvalid {

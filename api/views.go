@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/cardpay"
 )
 
 // The JSON shapes the API answers with. Domain types are embedded where
@@ -45,6 +46,30 @@ func (a *API) baseURL(c *call) string {
 		scheme = "https"
 	}
 	return scheme + "://" + c.r.Host
+}
+
+// payResultView is a card checkout's cardpay.Result with the order shown
+// as everywhere else in the API (with its checkout_url).
+type payResultView struct {
+	Status     string              `json:"status"`
+	Order      *orderView          `json:"order,omitempty"`
+	Payment    *kessai.Payment     `json:"payment,omitempty"`
+	NextAction *cardpay.NextAction `json:"next_action,omitempty"`
+}
+
+func (a *API) payResultView(c *call, r *cardpay.Result) payResultView {
+	v := payResultView{Status: r.Status, Payment: r.Payment, NextAction: r.NextAction}
+	if r.Order != nil {
+		ov := a.orderView(c, r.Order)
+		v.Order = &ov
+	}
+	return v
+}
+
+// cardDeletedResponse confirms the deletion of a saved card.
+type cardDeletedResponse struct {
+	Deleted    bool   `json:"deleted"`
+	CustomerID string `json:"customer_id"`
 }
 
 // paymentView is a payment with its history and gateway attempts.

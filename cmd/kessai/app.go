@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/jobs"
 	"github.com/kessai/kessai/postgres"
 	"github.com/kessai/kessai/secret"
@@ -30,6 +33,38 @@ type app struct {
 	ping func(context.Context) error
 	// kind is "sqlite" or "postgres", for the start-up banner.
 	kind string
+	// payer runs card payments once serve has wired it; the job
+	// runner's periodic recovery reads it (nil before serve starts).
+	payer atomic.Pointer[cardpay.Payer]
+}
+
+// sessionRetention is how long expired checkout sessions are kept.
+const sessionRetention = 24 * time.Hour
+
+// recoverPayments is the job runner's periodic recovery: the card flows'
+// sweep over every shop (cardpay.Payer.Sweep).
+func (a *app) recoverPayments(ctx context.Context) error {
+	p := a.payer.Load()
+	if p == nil {
+		return nil
+	}
+	shops, err := a.store.ListShops(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, s := range shops {
+		if _, err := p.Sweep(ctx, s.ID); err != nil {
+			errs = append(errs, fmt.Errorf("shop %s: %w", s.ID, err))
+		}
+	}
+	// Sessions are kept a day past expiry (a late return then still
+	// reads "expired" rather than "unknown checkout"), then deleted:
+	// they may hold a card token.
+	if _, err := a.store.PurgeCheckoutSessions(ctx, time.Now().Add(-sessionRetention)); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // openApp opens the database (migrating it), the job runner (migrating
@@ -44,7 +79,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*app, err
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	a.keyring = kr
-	opts := jobs.Options{Logger: log}
+	opts := jobs.Options{Logger: log, Recover: a.recoverPayments}
 	if cfg.DatabaseURL == "" {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kessai.db"), kr)
 		if err != nil {

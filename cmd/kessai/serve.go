@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/kessai/kessai/api"
+	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/metrics"
 	"github.com/kessai/kessai/service"
 )
@@ -122,7 +124,12 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL}))
+	gw := gateway.New(gateway.Config{SimulatorURL: simURL, Observe: m.ObserveGateway, Logger: log.With("component", "gateway")})
+	payer := cardpay.New(cardpay.Config{Service: a.svc, Gateways: gw, ReturnURL: publicURL + "/escott/notify",
+		Logger: log.With("component", "cardpay")})
+	a.payer.Store(payer)
+	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer,
+		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn}}))
 	srv := &http.Server{
 		Handler:           m.Middleware(mux),
 		ReadHeaderTimeout: 10 * time.Second,
