@@ -259,6 +259,11 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 	prefix := in.CardPrefix
 	if choice == ChoiceSaved || choice == ChoiceChange {
 		info, err := e.gw.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(member))
+		if err != nil && (escott.IsUncertain(err) || isNoAnswer(err)) {
+			// The gateway did not answer: the card may well be there,
+			// and nothing was charged (no payment yet).
+			return nil, errGatewayUnavailable()
+		}
 		if err != nil {
 			_ = p.failOrder(ctx, o)
 			return nil, failureWith("card_not_found", "カード会員情報が見つかりません。", "The saved card could not be found.",

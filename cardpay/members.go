@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kessai/kessai"
@@ -306,6 +307,9 @@ type SaveCardInput struct {
 	Token          string `json:"token,omitempty"`
 	CardholderName string `json:"cardholder_name,omitempty"`
 	Consent        bool   `json:"consent,omitempty"`
+	// Email is the customer's account e-mail, passed to 3-D Secure as
+	// BillingEmail (spec §8.5: the issuer's risk check uses it).
+	Email string `json:"email,omitempty"`
 	// ReturnURL receives the browser after a 3-D Secure or link round
 	// trip; required when one will happen.
 	ReturnURL string `json:"return_url,omitempty"`
@@ -358,6 +362,9 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 	}
 	if threeDS && in.CardholderName == "" {
 		v.Add("cardholder_name", "required", "カード名義は必須です。", "cardholder_name is required.")
+	}
+	if in.Email != "" && (len(in.Email) > 254 || !strings.Contains(in.Email, "@") || strings.ContainsAny(in.Email, " \t\r\n&=")) {
+		v.Add("email", "invalid_email", "メールアドレスの形式が正しくありません。", "email is not a valid e-mail address.")
 	}
 	if threeDS || linkPage {
 		if in.ReturnURL == "" {
@@ -416,7 +423,7 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 		if err != nil {
 			return nil, kessai.Internal(err)
 		}
-		email := ""
+		email := in.Email
 		h, err := e.gw.ThreeDSHandOff(ci, escott.ThreeDSRequest{Op: op, Ref: ref, Token: in.Token, Member: gwMember(m),
 			ProcNo: procNo, RedirectURL: p.returnURL, BillingFullName: in.CardholderName, BillingEmail: email})
 		if err != nil {

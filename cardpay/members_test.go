@@ -437,3 +437,26 @@ func TestGetCardGatewayDown(t *testing.T) {
 		t.Fatal("member removed while the gateway was down")
 	}
 }
+
+// TestPaySavedCardGatewayDown: when the saved-card lookup before a
+// payment gets no answer, the checkout answers 503 gateway_unavailable —
+// not "card not found" — and leaves the order payable (CARD-08).
+func TestPaySavedCardGatewayDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	if _, err := e.payer.SaveCard(e.ctx, shopID, "ken", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+		t.Fatal(err)
+	}
+	o := e.order(1800, forCustomer("ken"))
+	e.sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpMemRefM, Times: 1})
+	_, err := e.pay(o, cardpay.PayInput{UseSavedCard: true})
+	wantErr(t, err, kessai.KindUnavailable, "gateway_unavailable")
+	wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
+	if ps := e.payments(o.ID); len(ps) != 0 {
+		t.Fatalf("payments %v", states(ps))
+	}
+	// Once the gateway answers again, the same checkout goes through.
+	if r := e.mustPay(e.getOrder(o.ID), cardpay.PayInput{UseSavedCard: true}); r.Status != cardpay.StatusSucceeded {
+		t.Fatalf("retry %+v", r)
+	}
+}
