@@ -36,6 +36,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/service"
 )
@@ -67,6 +68,10 @@ type Config struct {
 	// saved-card routes, see cards.go). When nil those routes answer 503
 	// "cards_unavailable".
 	Cards *cardpay.Payer
+	// Collections runs convenience-store / Pay-easy / e-money collections
+	// (see collections.go). When nil those routes answer 503
+	// "collections_unavailable".
+	Collections *cvspay.Collector
 }
 
 // API is the http.Handler built by New.
@@ -79,6 +84,7 @@ type API struct {
 	shopID    string
 	cipher    func(ctx context.Context, shopID string) (*escott.Cipher, error)
 	cards     *cardpay.Payer
+	cols      *cvspay.Collector
 	mux       *http.ServeMux
 }
 
@@ -102,6 +108,7 @@ func newAPI(cfg Config) *API {
 		shopID:    cfg.GatewayShopID,
 		cipher:    cfg.Cipher,
 		cards:     cfg.Cards,
+		cols:      cfg.Collections,
 		mux:       http.NewServeMux(),
 	}
 	if a.log == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/jobs"
 	"github.com/kessai/kessai/postgres"
 	"github.com/kessai/kessai/secret"
@@ -36,16 +37,19 @@ type app struct {
 	// payer runs card payments once serve has wired it; the job
 	// runner's periodic recovery reads it (nil before serve starts).
 	payer atomic.Pointer[cardpay.Payer]
+	// collector runs collections, likewise.
+	collector atomic.Pointer[cvspay.Collector]
 }
 
 // sessionRetention is how long expired checkout sessions are kept.
 const sessionRetention = 24 * time.Hour
 
-// recoverPayments is the job runner's periodic recovery: the card flows'
-// sweep over every shop (cardpay.Payer.Sweep).
+// recoverPayments is the job runner's periodic recovery over every shop:
+// the card flows' sweep (cardpay.Payer.Sweep) and the collections' sweep
+// (cvspay.Collector.Sweep: stuck calls, unconfirmed notifications, expiry).
 func (a *app) recoverPayments(ctx context.Context) error {
-	p := a.payer.Load()
-	if p == nil {
+	p, c := a.payer.Load(), a.collector.Load()
+	if p == nil && c == nil {
 		return nil
 	}
 	shops, err := a.store.ListShops(ctx)
@@ -54,8 +58,15 @@ func (a *app) recoverPayments(ctx context.Context) error {
 	}
 	var errs []error
 	for _, s := range shops {
-		if _, err := p.Sweep(ctx, s.ID); err != nil {
-			errs = append(errs, fmt.Errorf("shop %s: %w", s.ID, err))
+		if p != nil {
+			if _, err := p.Sweep(ctx, s.ID); err != nil {
+				errs = append(errs, fmt.Errorf("shop %s: cards: %w", s.ID, err))
+			}
+		}
+		if c != nil {
+			if _, err := c.Sweep(ctx, s.ID); err != nil {
+				errs = append(errs, fmt.Errorf("shop %s: collections: %w", s.ID, err))
+			}
 		}
 	}
 	// Sessions are kept a day past expiry (a late return then still

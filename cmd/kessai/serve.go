@@ -19,6 +19,7 @@ import (
 
 	"github.com/kessai/kessai/api"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/metrics"
@@ -128,8 +129,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	payer := cardpay.New(cardpay.Config{Service: a.svc, Gateways: gw, ReturnURL: publicURL + "/escott/notify",
 		Logger: log.With("component", "cardpay")})
 	a.payer.Store(payer)
-	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer,
-		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn}}))
+	collector := cvspay.New(cvspay.Config{Service: a.svc, Gateways: gw, Logger: log.With("component", "cvspay")})
+	a.collector.Store(collector)
+	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer, Collections: collector,
+		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn,
+			Collection: collector.Notify}}))
 	srv := &http.Server{
 		Handler:           m.Middleware(mux),
 		ReadHeaderTimeout: 10 * time.Second,
