@@ -37,10 +37,11 @@ import (
 //     (2Ref) settles any collection whose notification was lost this way.
 //  2. Otherwise an EncryptValue is decrypted with the shop's AES key and
 //     IV and routed on its content, not on configuration (spec §13's
-//     advice): OperateId 3Secure → ThreeDS (checkout continuation);
+//     advice): OperateId 3Secure → ThreeDS (checkout continuation); an
+//     answer carrying MerchantId (only the link page's do) → Link;
 //     4MemAdd/4MemChg carrying SecureResultCode → ThreeDSMember (my-cards
-//     continuation); a link-type return (MerchantId and MerchantFree2, or
-//     OperateId 1Auth/1Gathering/4MemAdd/4MemChg) → Link. An EncryptValue
+//     continuation); other link-type returns (MerchantFree2, or OperateId
+//     1Auth/1Gathering/4MemAdd/4MemChg) → Link. An EncryptValue
 //     that cannot be decrypted or lacks OperateId/ResponseCd (or a 3Secure
 //     return without SecureResultCode) is answered 400 "EncryptValue is
 //     invalid." (NOTIFY-06); an encrypted return nobody handles is 400
@@ -184,6 +185,11 @@ func (a *API) receiveReturn(w http.ResponseWriter, r *http.Request, lang string,
 	switch op := ret.OperateID(); {
 	case op == escott.OpSecure:
 		h, kind = a.notify.ThreeDS, "3ds"
+	case ret.Get("MerchantId") != "":
+		// Only the link page's answers carry MerchantId (spec §9.4; the
+		// 3-D Secure page's never do, B-15), also when the link page ran
+		// 3-D Secure before a member step and so carries its result.
+		h, kind = a.notify.Link, "link"
 	case (op == escott.OpMemAdd || op == escott.OpMemChg) && ret.IsThreeDS():
 		h, kind = a.notify.ThreeDSMember, "3ds_member"
 	case ret.FromCheckout(), op == escott.OpAuth, op == escott.OpGathering, op == escott.OpMemAdd, op == escott.OpMemChg:

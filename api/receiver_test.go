@@ -218,6 +218,11 @@ func TestReceiverReturns(t *testing.T) {
 			{"link checkout", params("MerchantId", "030000001", "OperateId", "1Gathering", "ResponseCd", "OK", "MerchantFree2", "ord_x", "ProcessId", "p", "ProcessPass", "pp"), "link"},
 			{"link auth", params("OperateId", "1Auth", "ResponseCd", "P51"), "link"},
 			{"link member", params("OperateId", "4MemAdd", "ResponseCd", "OK", "KaiinId", "k1"), "link"},
+			// The link page may run 3-D Secure before a member step: its
+			// answer carries a SecureResultCode and, unlike the 3-D
+			// Secure page's, MerchantId.
+			{"link member after 3ds", params("MerchantId", "030000001", "OperateId", "4MemAdd", "ResponseCd", "U04", "SecureResultCode", "1", "MerchantFree2", "ord_x"), "link"},
+			{"link my-cards after 3ds", params("MerchantId", "030000001", "OperateId", "4MemChg", "ResponseCd", "OK", "SecureResultCode", "0"), "link"},
 		}
 		for _, c := range cases {
 			before := len(rc.returns[c.kind])

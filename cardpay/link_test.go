@@ -349,3 +349,30 @@ func TestLinkMemberChange(t *testing.T) {
 	}
 	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCaptured)
 }
+
+// TestLinkMemberStepStoppedBy3DS: the link page runs 3-D Secure before
+// registering the card of the first hop; when 3DS stops it, the shopper
+// is told 3-D Secure failed (not that the payment was declined), the
+// SecureResultCode is kept and nothing is charged or saved.
+func TestLinkMemberStepStoppedBy3DS(t *testing.T) {
+	t.Parallel()
+	e := linkEnv(t)
+	o := e.order(2100, forCustomer("rin"))
+	res := e.startLink(o, cardpay.PayInput{SaveCard: true})
+	q := outcome(t, e.back(e.payOnLinkPage(e.open(res.NextAction), "4000000000003105")))
+	if q.Get("status") != "failed" || q.Get("error") != "three_d_secure_failed" {
+		t.Fatalf("outcome %v", q)
+	}
+	p := e.getPayment(res.Payment.ID)
+	wantState(t, p, kessai.PaymentFailed)
+	if p.SecureResultCode != "1" {
+		t.Fatalf("SecureResultCode %q", p.SecureResultCode)
+	}
+	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+	if n := len(e.simTxnsOf(o.ID)); n != 0 {
+		t.Fatalf("%d transactions", n)
+	}
+	if _, ok := e.member("rin"); ok {
+		t.Fatal("member stored after a refused registration")
+	}
+}

@@ -272,8 +272,21 @@ func (p *Payer) LinkReturn(w http.ResponseWriter, r *http.Request, shopID string
 	case !ret.OK():
 		p.log.InfoContext(ctx, "cardpay: link payment failed", "shop", shopID, "payment", pay.ID, "codes", codes,
 			"description", escott.DescribeCodes(codes, "en"))
+		pay.SecureResultCode = ret.ThreeDS.SecureResultCode
 		if err := p.failBeforeCharge(ctx, o, pay, att, codes, false); err != nil {
 			p.finishBrowser(w, r, out.fail(err))
+			return
+		}
+		if ret.ThreeDS.StopsPayment() {
+			p.finishBrowser(w, r, out.fail(failureWith("three_d_secure_failed", "3D セキュア認証ができませんでした。",
+				"3-D Secure authentication failed.", pay, o.ID, codes)))
+			return
+		}
+		if op := ret.OperateID(); op == escott.OpMemAdd || op == escott.OpMemChg {
+			// The first hop registers or changes the card (CARD-07,
+			// CARD-12): say that this step failed, not the payment.
+			me := memberSaveFailed(op)
+			p.finishBrowser(w, r, out.fail(failureWith(me.Code, me.Ja, me.En, pay, o.ID, codes)))
 			return
 		}
 		p.finishBrowser(w, r, out.fail(declined("payment_failed", pay, o.ID, codes)))
@@ -406,9 +419,14 @@ func (p *Payer) memberReturn(ctx context.Context, w http.ResponseWriter, r *http
 	case !ret.OK():
 		p.log.InfoContext(ctx, "cardpay: saved-card registration failed", "shop", shopID, "customer", s.CustomerID,
 			"codes", ret.FailureCodes())
-		op := escott.OpMemAdd
-		if st.Choice == ChoiceChange {
-			op = escott.OpMemChg
+		// The return names the operation that failed; the session's
+		// choice is the fallback for a return without one.
+		op := ret.OperateID()
+		if op != escott.OpMemAdd && op != escott.OpMemChg {
+			op = escott.OpMemAdd
+			if st.Choice == ChoiceChange {
+				op = escott.OpMemChg
+			}
 		}
 		p.finishBrowser(w, r, out.fail(memberSaveFailed(op)))
 		return
