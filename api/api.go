@@ -11,7 +11,7 @@
 //     is 403 "publishable_key_forbidden".
 //   - Errors: {"error":{"type","code","message","field","errors","request_id"}},
 //     with the message in Japanese unless Accept-Language prefers English;
-//     a refused or undecided card payment adds "payment_id", "order_id"
+//     a refused or undecided card or collection payment adds "payment_id", "order_id"
 //     and "gateway_codes" (for the shop's logs, never for shoppers).
 //     Each error kind has one HTTP status (kessai.Kind.HTTPStatus); the
 //     only other statuses are the HTTP-level 405, 413, 415 and 422 (see
@@ -143,12 +143,13 @@ type route struct {
 // value to marshal, or an error that the caller turns into the error body.
 type handlerFunc func(c *call) (int, any, error)
 
-// routeTable lists the /v1 endpoints except the card payment ones, which
-// are in cardRoutes (cards.go). The two tables are all there is: routes
-// registers nothing else under /v1, and the OpenAPI tests walk them
-// (TestOpenAPI this one, TestCardRoutes cardRoutes, each with a server
-// that can answer them), so an endpoint cannot be added without being
-// documented and checked against the document.
+// routeTable lists the /v1 endpoints except the payment ones, which are in
+// cardRoutes (cards.go) and collectionRoutes (collections.go). The three
+// tables are all there is: routes registers nothing else under /v1, and
+// the OpenAPI tests walk them (TestOpenAPI this one, TestCardRoutes and
+// TestCollectionRoutes the others, each with a server that can answer
+// them), so an endpoint cannot be added without being documented and
+// checked against the document.
 func (a *API) routeTable() []route {
 	return []route{
 		{"GET", "/v1/ping", true, a.ping},
@@ -181,7 +182,7 @@ func (a *API) routeTable() []route {
 func (a *API) routes() {
 	allowed := map[string][]string{}
 	var order []string
-	for _, rt := range append(a.routeTable(), a.cardRoutes()...) {
+	for _, rt := range append(append(a.routeTable(), a.cardRoutes()...), a.collectionRoutes()...) {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.serve(rt))
 		if _, ok := allowed[rt.pattern]; !ok {
 			order = append(order, rt.pattern)

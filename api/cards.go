@@ -24,18 +24,20 @@ import (
 // can never charge again.
 
 // cardRoutes lists the card payment endpoints (see routeTable).
+// reference, cancel and resolve serve collections too: byMethod hands a
+// collection payment to its handler in collections.go.
 func (a *API) cardRoutes() []route {
 	return []route{
 		{"POST", "/v1/orders/{id}/pay", false, a.payOrder},
 		{"POST", "/v1/orders/{id}/charge", false, a.chargeOrder},
 
 		{"GET", "/v1/payments/{id}/card", false, a.getCardPayment},
-		{"POST", "/v1/payments/{id}/reference", false, a.referenceCardPayment},
+		{"POST", "/v1/payments/{id}/reference", false, a.byMethod(a.referenceCardPayment, a.referenceCollection)},
 		{"POST", "/v1/payments/{id}/capture", false, a.operateCard(escott.OpCapture, false)},
-		{"POST", "/v1/payments/{id}/cancel", false, a.operateCard(escott.OpDelete, false)},
+		{"POST", "/v1/payments/{id}/cancel", false, a.byMethod(a.operateCard(escott.OpDelete, false), a.cancelCollection)},
 		{"POST", "/v1/payments/{id}/change_amount", false, a.operateCard(escott.OpChange, true)},
 		{"POST", "/v1/payments/{id}/reauthorize", false, a.operateCard(escott.OpReAuth, true)},
-		{"POST", "/v1/payments/{id}/resolve", false, a.resolveCardPayment},
+		{"POST", "/v1/payments/{id}/resolve", false, a.byMethod(a.resolveCardPayment, a.resolveCollection)},
 
 		{"GET", "/v1/customers/{id}/card", false, a.getSavedCard},
 		{"POST", "/v1/customers/{id}/card", false, a.saveCard},

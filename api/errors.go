@@ -9,6 +9,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/service"
 )
 
@@ -28,11 +29,12 @@ type errorDetail struct {
 	Field string `json:"field,omitempty"`
 	// Errors lists every field problem of a validation failure.
 	Errors []fieldError `json:"errors,omitempty"`
-	// PaymentID, OrderID and GatewayCodes describe a card payment that
-	// was refused or whose outcome is unknown (a *cardpay.Failure), for
-	// the shop's backend: the gateway codes (e.g. "G12", "K12") belong
-	// in its logs and support tickets, never on a shopper's screen
-	// (ERR-01); Message is the text for the shopper.
+	// PaymentID, OrderID and GatewayCodes describe a card payment or a
+	// collection that was refused or whose outcome is unknown (a
+	// *cardpay.Failure or *cvspay.Failure), for the shop's backend: the
+	// gateway codes (e.g. "G12", "K12") belong in its logs and support
+	// tickets, never on a shopper's screen (ERR-01); Message is the text
+	// for the shopper.
 	PaymentID    string   `json:"payment_id,omitempty"`
 	OrderID      string   `json:"order_id,omitempty"`
 	GatewayCodes []string `json:"gateway_codes,omitempty"`
@@ -134,10 +136,17 @@ func (a *API) errorResponse(c *call, err error) (int, *errorBody) {
 	}
 	d.Message = ke.Message(c.lang)
 	var f *cardpay.Failure
-	if errors.As(err, &f) {
+	var cf *cvspay.Failure
+	switch {
+	case errors.As(err, &f):
 		d.PaymentID, d.OrderID = f.PaymentID, f.OrderID
 		if len(f.Codes) > 0 {
 			d.GatewayCodes = append([]string(nil), f.Codes...)
+		}
+	case errors.As(err, &cf):
+		d.PaymentID, d.OrderID = cf.PaymentID, cf.OrderID
+		if len(cf.Codes) > 0 {
+			d.GatewayCodes = append([]string(nil), cf.Codes...)
 		}
 	}
 	if ke.Field != "" {
