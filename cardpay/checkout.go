@@ -11,6 +11,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // Choice is what the shopper does with the saved card (CARD-06/07).
@@ -237,16 +238,14 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if !payable(o.Status) {
-		return nil, kessai.Errorf(kessai.KindConflict, "order_not_payable",
-			fmt.Sprintf("この注文（%s）はお支払いできる状態ではありません。", o.Status.Label()),
-			fmt.Sprintf("The order cannot be paid in status %q.", o.Status))
+	if !payflow.Payable(o.Status) {
+		return nil, payflow.ErrNotPayable(o)
 	}
 	member, err := p.member(ctx, shopID, o.CustomerID)
 	if err != nil {
 		return nil, err
 	}
-	choice, err := validatePayInput(&e.set, o, &in, member != nil)
+	choice, err := validatePayInput(&e.Set, o, &in, member != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -258,11 +257,11 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 	}
 	prefix := in.CardPrefix
 	if choice == ChoiceSaved || choice == ChoiceChange {
-		info, err := e.gw.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(member))
-		if err != nil && (escott.IsUncertain(err) || isNoAnswer(err)) {
+		info, err := e.GW.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(member))
+		if err != nil && (escott.IsUncertain(err) || payflow.NoAnswer(err)) {
 			// The gateway did not answer: the card may well be there,
 			// and nothing was charged (no payment yet).
-			return nil, errGatewayUnavailable()
+			return nil, payflow.ErrGatewayUnavailable()
 		}
 		if err != nil {
 			_ = p.failOrder(ctx, o)
@@ -273,7 +272,7 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 			prefix = info.CardNo
 		}
 	}
-	payType, err := card.CheckPayType(&e.set.Card, prefix, in.Recurring, in.PayType)
+	payType, err := card.CheckPayType(&e.Set.Card, prefix, in.Recurring, in.PayType)
 	if err != nil {
 		return nil, err
 	}
@@ -284,18 +283,18 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 	now := p.now()
 	pay := &kessai.Payment{ID: kessai.NewID(PaymentIDPrefix, now), ShopID: shopID, OrderID: o.ID, Method: kessai.MethodCard,
 		State: kessai.PaymentNew, Amount: o.Amount, Currency: kessai.Currency, TransactionCode: code,
-		Operation: e.set.Card.Operation, PayType: payType, CustomerID: o.CustomerID, Consent: in.Consent,
+		Operation: e.Set.Card.Operation, PayType: payType, CustomerID: o.CustomerID, Consent: in.Consent,
 		CreatedAt: now, UpdatedAt: now}
 	if err := p.createPayment(ctx, pay); err != nil {
 		return nil, err
 	}
 	st := &checkoutState{Choice: choice, Token: in.Token, PayType: payType, CardholderName: in.CardholderName,
-		Consent: in.Consent, ReturnURL: in.ReturnURL, Capture: e.set.Card.Operation == escott.OpGathering}
-	if e.set.Card.LinkType {
+		Consent: in.Consent, ReturnURL: in.ReturnURL, Capture: e.Set.Card.Operation == escott.OpGathering}
+	if e.Set.Card.LinkType {
 		return p.startLink(ctx, e, o, pay, st, member)
 	}
 	if st.Token != "" {
-		if _, err := e.gw.TokenSearch(ctx, escott.Ref{MerchantFree1: code, MerchantFree2: o.ID}, st.Token); err != nil {
+		if _, err := e.GW.TokenSearch(ctx, escott.Ref{MerchantFree1: code, MerchantFree2: o.ID}, st.Token); err != nil {
 			codes := gatewayCodes(err)
 			answered := !notSent(err) && !escott.IsUncertain(err)
 			if codes == nil {
@@ -312,7 +311,7 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 			return nil, declined("token_invalid", pay, o.ID, codes)
 		}
 	}
-	if e.set.Card.ThreeDS {
+	if e.Set.Card.ThreeDS {
 		return p.startThreeDS(ctx, e, o, pay, st, member)
 	}
 	if err := p.complete(ctx, e, o, pay, st, member, escott.ThreeDSFields{}, code); err != nil {
@@ -321,21 +320,12 @@ func (p *Payer) Pay(ctx context.Context, shopID, orderID string, in PayInput) (*
 	return &Result{Status: StatusSucceeded, Order: o, Payment: pay}, nil
 }
 
-func payable(s kessai.OrderStatus) bool {
-	for _, st := range payableStatuses {
-		if s == st {
-			return true
-		}
-	}
-	return false
-}
-
 // complete is the second half of a checkout, after the token check and any
 // 3-D Secure: member registration or change (CARD-07), then the
 // authorisation with the token or the member (CARD-03/08), carrying the
 // 3-D Secure result when there is one. code is the MerchantFree1 of the
 // authorisation.
-func (p *Payer) complete(ctx context.Context, e *shopEnv, o *kessai.Order, pay *kessai.Payment, st *checkoutState,
+func (p *Payer) complete(ctx context.Context, e *payflow.Env, o *kessai.Order, pay *kessai.Payment, st *checkoutState,
 	member *kessai.Member, tds escott.ThreeDSFields, code string) error {
 	m, err := p.memberStep(ctx, e, o, pay, st, member, code)
 	if err != nil {
@@ -361,7 +351,7 @@ func (p *Payer) complete(ctx context.Context, e *shopEnv, o *kessai.Order, pay *
 
 // memberStep registers or changes the saved card as the shopper chose, and
 // returns the member to pay with (nil: pay with the token).
-func (p *Payer) memberStep(ctx context.Context, e *shopEnv, o *kessai.Order, pay *kessai.Payment, st *checkoutState,
+func (p *Payer) memberStep(ctx context.Context, e *payflow.Env, o *kessai.Order, pay *kessai.Payment, st *checkoutState,
 	member *kessai.Member, code string) (*kessai.Member, error) {
 	ref := escott.Ref{MerchantFree1: code, MerchantFree2: o.ID, MerchantFree3: o.CustomerID}
 	switch st.Choice {
@@ -372,7 +362,7 @@ func (p *Payer) memberStep(ctx context.Context, e *shopEnv, o *kessai.Order, pay
 		if err != nil {
 			return nil, err
 		}
-		if _, err := e.gw.AddMember(ctx, ref, gwMember(m), st.Token); err != nil {
+		if _, err := e.GW.AddMember(ctx, ref, gwMember(m), st.Token); err != nil {
 			return nil, p.memberFailed(ctx, o, pay, err, "member_register_failed",
 				"カード会員情報の登録に失敗しました。", "The card could not be saved.")
 		}
@@ -381,7 +371,7 @@ func (p *Payer) memberStep(ctx context.Context, e *shopEnv, o *kessai.Order, pay
 		}
 		return m, nil
 	case ChoiceChange:
-		if _, err := e.gw.ChangeMember(ctx, ref, gwMember(member), st.Token); err != nil {
+		if _, err := e.GW.ChangeMember(ctx, ref, gwMember(member), st.Token); err != nil {
 			return nil, p.memberFailed(ctx, o, pay, err, "member_change_failed",
 				"カード会員情報の変更に失敗しました。", "The saved card could not be changed.")
 		}
@@ -414,14 +404,14 @@ func (p *Payer) memberFailed(ctx context.Context, o *kessai.Order, pay *kessai.P
 // payZero completes a zero-total order without a payment (CARD-16): no
 // gateway payment and no 3-D Secure, but a requested card registration
 // still runs.
-func (p *Payer) payZero(ctx context.Context, e *shopEnv, o *kessai.Order, in *PayInput, choice Choice, member *kessai.Member) (*Result, error) {
-	if in.Token != "" && (choice == ChoiceAdd || choice == ChoiceChange) && !e.set.Card.LinkType {
+func (p *Payer) payZero(ctx context.Context, e *payflow.Env, o *kessai.Order, in *PayInput, choice Choice, member *kessai.Member) (*Result, error) {
+	if in.Token != "" && (choice == ChoiceAdd || choice == ChoiceChange) && !e.Set.Card.LinkType {
 		code, err := p.newCode()
 		if err != nil {
 			return nil, err
 		}
 		st := &checkoutState{Choice: choice, Token: in.Token}
-		if _, err := e.gw.TokenSearch(ctx, escott.Ref{MerchantFree1: code, MerchantFree2: o.ID}, in.Token); err != nil {
+		if _, err := e.GW.TokenSearch(ctx, escott.Ref{MerchantFree1: code, MerchantFree2: o.ID}, in.Token); err != nil {
 			return nil, p.memberFailed(ctx, o, nil, err, "token_invalid", "カード情報を確認できませんでした。再度お試しください。",
 				"The card could not be checked. Please try again.")
 		}
@@ -429,10 +419,10 @@ func (p *Payer) payZero(ctx context.Context, e *shopEnv, o *kessai.Order, in *Pa
 			return nil, err
 		}
 	}
-	to := card.OrderStatusAfterPayment(e.set.Card.Operation, e.set.Card.CompletedStatus == kessai.OrderCompleted, o)
+	to := card.OrderStatusAfterPayment(e.Set.Card.Operation, e.Set.Card.CompletedStatus == kessai.OrderCompleted, o)
 	err := p.store.InTx(ctx, func(tx kessai.Store) error { return p.setOrderStatus(ctx, tx, o, to) })
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	return &Result{Status: StatusSucceeded, Order: o}, nil
@@ -441,8 +431,8 @@ func (p *Payer) payZero(ctx context.Context, e *shopEnv, o *kessai.Order, in *Pa
 // startThreeDS keeps the checkout under its transaction code and sends the
 // browser to the gateway's 3-D Secure page (spec §8.1 steps 2–5). A saved
 // card is authenticated by its member ids, a new one by its token.
-func (p *Payer) startThreeDS(ctx context.Context, e *shopEnv, o *kessai.Order, pay *kessai.Payment, st *checkoutState, member *kessai.Member) (*Result, error) {
-	ci, err := e.set.CardCipher()
+func (p *Payer) startThreeDS(ctx context.Context, e *payflow.Env, o *kessai.Order, pay *kessai.Payment, st *checkoutState, member *kessai.Member) (*Result, error) {
+	ci, err := e.Set.CardCipher()
 	if err != nil {
 		return nil, kessai.Internal(err)
 	}
@@ -459,7 +449,7 @@ func (p *Payer) startThreeDS(ctx context.Context, e *shopEnv, o *kessai.Order, p
 		req.Token = st.Token
 		req.BillingFullName = st.CardholderName
 	}
-	h, err := e.gw.ThreeDSHandOff(ci, req)
+	h, err := e.GW.ThreeDSHandOff(ci, req)
 	if err != nil {
 		return nil, kessai.Internal(err)
 	}
@@ -483,7 +473,7 @@ func (p *Payer) saveSession(ctx context.Context, kind kessai.CheckoutKind, shopI
 			// Two live sessions with one 12-digit random code: retryable.
 			return kessai.Errorf(kessai.KindUnavailable, "code_collision", "もう一度お試しください。", "Please try again.")
 		}
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -35,12 +36,12 @@ func TestTokenCheckout(t *testing.T) {
 				if res.NextAction != nil || res.Order.ID != o.ID {
 					t.Fatalf("result %+v", res)
 				}
-				if got := e.calls.since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, tc.op}) {
+				if got := e.Calls.Since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, tc.op}) {
 					t.Fatalf("gateway calls %v, want 1TokenSearch then %s", got, tc.op)
 				}
-				p := e.getPayment(res.Payment.ID)
-				wantState(t, p, tc.state)
-				wantStatus(t, e.getOrder(o.ID), tc.status)
+				p := e.GetPayment(res.Payment.ID)
+				paytest.WantState(t, p, tc.state)
+				paytest.WantStatus(t, e.GetOrder(o.ID), tc.status)
 				if p.Amount != 1100 || p.Operation != tc.op || p.PayType != escott.PayLump || p.WithMember || p.Method != kessai.MethodCard {
 					t.Fatalf("payment %+v", p)
 				}
@@ -51,7 +52,7 @@ func TestTokenCheckout(t *testing.T) {
 				}
 				// The history has the authorisation with the gateway's
 				// TransactionId (ADMIN-10) and the handle (ADMIN-20).
-				h := e.history(p.ID)
+				h := e.History(p.ID)
 				if len(h) != 1 {
 					t.Fatalf("history %+v", h)
 				}
@@ -66,17 +67,17 @@ func TestTokenCheckout(t *testing.T) {
 					t.Fatalf("derived state %s", st.Kind)
 				}
 				// The attempt: written before, finished after.
-				if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptSucceeded || a[0].MerchantFree1 != p.TransactionCode || a[0].Operation != tc.op {
+				if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptSucceeded || a[0].MerchantFree1 != p.TransactionCode || a[0].Operation != tc.op {
 					t.Fatalf("attempts %+v", a)
 				}
-				if got := e.eventsAbout(p.ID); !slices.Equal(got, []string{tc.event}) {
+				if got := e.EventsAbout(p.ID); !slices.Equal(got, []string{tc.event}) {
 					t.Fatalf("payment events %v, want %s", got, tc.event)
 				}
-				if got := e.eventsAbout(o.ID); !slices.Equal(got, []string{kessai.EventOrderCreated, kessai.EventOrderUpdated}) {
+				if got := e.EventsAbout(o.ID); !slices.Equal(got, []string{kessai.EventOrderCreated, kessai.EventOrderUpdated}) {
 					t.Fatalf("order events %v", got)
 				}
 				// CARD-17's other side: a paid order cannot be paid again.
-				_, err := e.pay(e.getOrder(o.ID), e.tok(visaOK))
+				_, err := e.pay(e.GetOrder(o.ID), e.tok(visaOK))
 				wantErr(t, err, kessai.KindConflict, "order_not_payable")
 				if n := len(e.simTxnsOf(o.ID)); n != 1 {
 					t.Fatalf("%d transactions after a second Pay", n)
@@ -120,7 +121,7 @@ func TestOrderStatusRule(t *testing.T) {
 			e := newEnv(t, withCard("operation", string(tc.op), "completed_status", status))
 			o := e.order(2000, items(tc.items...))
 			e.mustPay(o, e.tok(visaOK))
-			wantStatus(t, e.getOrder(o.ID), tc.want)
+			paytest.WantStatus(t, e.GetOrder(o.ID), tc.want)
 		})
 	}
 }
@@ -154,29 +155,29 @@ func TestDeclines(t *testing.T) {
 			if f.Err.Ja != wantJa {
 				t.Fatalf("message %q, want the %s class message %q", f.Err.Ja, tc.Decline, wantJa)
 			}
-			p := e.getPayment(f.PaymentID)
-			wantState(t, p, kessai.PaymentFailed)
+			p := e.GetPayment(f.PaymentID)
+			paytest.WantState(t, p, kessai.PaymentFailed)
 			if !slices.Equal(p.FailureCodes, []string{tc.Decline}) {
 				t.Fatalf("failure codes %v", p.FailureCodes)
 			}
-			wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
-			if h := e.history(p.ID); len(h) != 1 || h[0].ResponseCd != tc.Decline {
+			paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
+			if h := e.History(p.ID); len(h) != 1 || h[0].ResponseCd != tc.Decline {
 				t.Fatalf("history %+v", h)
 			}
-			if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
+			if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
 				t.Fatalf("attempts %+v", a)
 			}
-			if got := e.eventsAbout(p.ID); !slices.Equal(got, []string{kessai.EventPaymentFailed}) {
+			if got := e.EventsAbout(p.ID); !slices.Equal(got, []string{kessai.EventPaymentFailed}) {
 				t.Fatalf("events %v", got)
 			}
 			if n := len(e.simTxnsOf(o.ID)); n != 0 {
 				t.Fatalf("%d transactions for a declined card", n)
 			}
 			// The shopper retries with another card (CARD-17).
-			res := e.mustPay(e.getOrder(o.ID), e.tok(visaOK))
-			wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCaptured)
-			wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
-			if ps := e.payments(o.ID); len(ps) != 2 {
+			res := e.mustPay(e.GetOrder(o.ID), e.tok(visaOK))
+			paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentCaptured)
+			paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
+			if ps := e.Payments(o.ID); len(ps) != 2 {
 				t.Fatalf("payments %+v", ps)
 			}
 		})
@@ -198,14 +199,14 @@ func TestZeroTotal(t *testing.T) {
 		if err != nil || res.Status != cardpay.StatusSucceeded || res.Payment != nil || res.NextAction != nil {
 			t.Fatalf("Pay: %+v, %v", res, err)
 		}
-		if n := e.calls.count(""); n != 0 {
+		if n := e.Calls.Count(""); n != 0 {
 			t.Fatalf("%d gateway calls for a zero-total order", n)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
-		if ps := e.payments(o.ID); len(ps) != 0 {
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
+		if ps := e.Payments(o.ID); len(ps) != 0 {
 			t.Fatalf("payments %+v", ps)
 		}
-		if got := e.eventsAbout(o.ID); !slices.Equal(got, []string{kessai.EventOrderCreated, kessai.EventOrderUpdated}) {
+		if got := e.EventsAbout(o.ID); !slices.Equal(got, []string{kessai.EventOrderCreated, kessai.EventOrderUpdated}) {
 			t.Fatalf("events %v", got)
 		}
 	})
@@ -216,7 +217,7 @@ func TestZeroTotal(t *testing.T) {
 		if _, err := e.pay(o, cardpay.PayInput{}); err != nil {
 			t.Fatal(err)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderCompleted)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderCompleted)
 	})
 	t.Run("save card", func(t *testing.T) {
 		t.Parallel()
@@ -227,7 +228,7 @@ func TestZeroTotal(t *testing.T) {
 		if _, err := e.pay(o, in); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.calls.since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, escott.OpMemAdd}) {
+		if got := e.Calls.Since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, escott.OpMemAdd}) {
 			t.Fatalf("gateway calls %v", got)
 		}
 		m, ok := e.member("zero1")
@@ -240,7 +241,7 @@ func TestZeroTotal(t *testing.T) {
 		if n := len(e.simTxns()); n != 0 {
 			t.Fatalf("%d transactions", n)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	})
 }
 
@@ -260,7 +261,7 @@ func TestInstallments(t *testing.T) {
 			in := e.tok(tc.number)
 			in.PayType = tc.payType
 			res := e.mustPay(o, in)
-			if p := e.getPayment(res.Payment.ID); p.PayType != tc.payType {
+			if p := e.GetPayment(res.Payment.ID); p.PayType != tc.payType {
 				t.Fatalf("%s %s: payment PayType %s", tc.number, tc.payType, p.PayType)
 			}
 			if tx := e.oneSimTxn(o.ID); tx.PayType != string(tc.payType) {
@@ -295,13 +296,13 @@ func TestInstallments(t *testing.T) {
 			}
 			_, err := e.pay(o, in)
 			wantField(t, err, "pay_type", tc.code)
-			if n := e.calls.count(""); n != 0 {
-				t.Fatalf("%d gateway calls for a refused PayType: %v", n, e.calls.since(0))
+			if n := e.Calls.Count(""); n != 0 {
+				t.Fatalf("%d gateway calls for a refused PayType: %v", n, e.Calls.Since(0))
 			}
-			if ps := e.payments(o.ID); len(ps) != 0 {
+			if ps := e.Payments(o.ID); len(ps) != 0 {
 				t.Fatalf("payments %+v", ps)
 			}
-			wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
+			paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
 		})
 	}
 }
@@ -329,10 +330,10 @@ func TestPayValidation(t *testing.T) {
 		_, err := e.pay(o, tc.in)
 		wantField(t, err, tc.field, tc.code)
 	}
-	if n := e.calls.count(""); n != 0 {
+	if n := e.Calls.Count(""); n != 0 {
 		t.Fatalf("%d gateway calls", n)
 	}
-	if ps := e.payments(o.ID); len(ps) != 0 {
+	if ps := e.Payments(o.ID); len(ps) != 0 {
 		t.Fatalf("payments %+v", ps)
 	}
 	// Cards switched off: the method is unavailable.

@@ -12,6 +12,7 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -67,15 +68,15 @@ func oneWinner(t *testing.T, errs []error, codes ...string) {
 func TestConcurrentPay(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
 		e := newEnv(t, onDB(db))
-		testdb.WarmPool(t, e.store, racers+2)
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpGathering, Latency: 150 * time.Millisecond})
+		testdb.WarmPool(t, e.Store, racers+2)
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpGathering, Latency: 150 * time.Millisecond})
 		o := e.order(5000)
 		ins := make([]cardpay.PayInput, racers)
 		for i := range ins {
 			ins[i] = e.tok(visaOK)
 		}
 		errs := race(func(i int) error {
-			_, err := e.payer.Pay(e.ctx, shopID, o.ID, ins[i])
+			_, err := e.payer.Pay(e.Ctx, shopID, o.ID, ins[i])
 			return err
 		})
 		// order_not_payable: a loser that read the order after the
@@ -84,14 +85,14 @@ func TestConcurrentPay(t *testing.T) {
 		if n := len(e.simTxnsOf(o.ID)); n != 1 {
 			t.Fatalf("%d transactions at the simulator for one order", n)
 		}
-		if n := e.calls.count(escott.OpGathering); n != 1 {
+		if n := e.Calls.Count(escott.OpGathering); n != 1 {
 			t.Fatalf("%d authorisations", n)
 		}
-		ps := e.payments(o.ID)
+		ps := e.Payments(o.ID)
 		if len(ps) != 1 || ps[0].State != kessai.PaymentCaptured {
 			t.Fatalf("payments %+v", ps)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	})
 }
 
@@ -100,12 +101,12 @@ func TestConcurrentPay(t *testing.T) {
 func TestConcurrentCapture(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
 		e := newEnv(t, onDB(db), withCard("operation", "1Auth"))
-		testdb.WarmPool(t, e.store, racers+2)
+		testdb.WarmPool(t, e.Store, racers+2)
 		o := e.order(5000)
 		p := e.mustPay(o, e.tok(visaOK)).Payment
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpCapture, Latency: 150 * time.Millisecond})
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpCapture, Latency: 150 * time.Millisecond})
 		errs := race(func(int) error {
-			_, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0)
+			_, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0)
 			return err
 		})
 		oneWinner(t, errs, "payment_in_progress", "operation_not_allowed")
@@ -119,7 +120,7 @@ func TestConcurrentCapture(t *testing.T) {
 		if captures != 1 || tx.Status != "CAPTURED" {
 			t.Fatalf("simulator %+v", tx)
 		}
-		wantState(t, e.getPayment(p.ID), kessai.PaymentCaptured)
+		paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentCaptured)
 	})
 }
 
@@ -128,13 +129,13 @@ func TestConcurrentCapture(t *testing.T) {
 func TestConcurrentReturns(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
 		e := newEnv(t, onDB(db), withCard("three_ds", true))
-		testdb.WarmPool(t, e.store, racers+2)
+		testdb.WarmPool(t, e.Store, racers+2)
 		o := e.order(5000)
 		res := e.startThreeDS(o, e.threeDSIn(threeDSOK))
-		action, ev := autoSubmitted(t, e.open(res.NextAction))
+		action, ev := paytest.AutoSubmitted(t, e.open(res.NextAction))
 		statuses := make([]int, racers)
 		race(func(i int) error {
-			r, err := noRedirect.PostForm(action, url.Values{"EncryptValue": {ev}})
+			r, err := paytest.NoRedirect.PostForm(action, url.Values{"EncryptValue": {ev}})
 			if err == nil {
 				statuses[i] = r.StatusCode
 				r.Body.Close()
@@ -157,7 +158,7 @@ func TestConcurrentReturns(t *testing.T) {
 		if n := len(e.simTxnsOf(o.ID)); n != 1 {
 			t.Fatalf("%d transactions", n)
 		}
-		wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCaptured)
+		paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentCaptured)
 	})
 }
 
@@ -178,14 +179,14 @@ func TestSupersedeDuringReturn(t *testing.T) {
 	in := e.threeDSIn(threeDSOK)
 	in.SaveCard = true
 	first := e.startThreeDS(o, in)
-	action, ev := autoSubmitted(t, e.open(first.NextAction))
+	action, ev := paytest.AutoSubmitted(t, e.open(first.NextAction))
 	// The shopper took a while on the 3-D Secure page.
-	e.clock.Advance(cardpay.DefaultStaleAfter + time.Minute)
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpMemAdd, Latency: 500 * time.Millisecond, Times: 1})
+	e.Clock.Advance(cardpay.DefaultStaleAfter + time.Minute)
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultLatency, Op: escott.OpMemAdd, Latency: 500 * time.Millisecond, Times: 1})
 
 	done := make(chan int, 1)
 	go func() {
-		r, err := noRedirect.PostForm(action, url.Values{"EncryptValue": {ev}})
+		r, err := paytest.NoRedirect.PostForm(action, url.Values{"EncryptValue": {ev}})
 		if err != nil {
 			done <- 0
 			return
@@ -196,7 +197,7 @@ func TestSupersedeDuringReturn(t *testing.T) {
 	// Wait until the return consumed its session (it is then in 4MemAdd).
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s, err := e.store.FindCheckoutSession(e.ctx, shopID, first.Payment.TransactionCode)
+		s, err := e.Store.FindCheckoutSession(e.Ctx, shopID, first.Payment.TransactionCode)
 		if err == nil && !s.ConsumedAt.IsZero() {
 			break
 		}
@@ -207,21 +208,21 @@ func TestSupersedeDuringReturn(t *testing.T) {
 	}
 	in2 := e.threeDSIn(threeDSOK)
 	in2.SaveCard = true
-	second, err := e.pay(e.getOrder(o.ID), in2)
+	second, err := e.pay(e.GetOrder(o.ID), in2)
 	<-done
 
 	// Whatever the interleaving, every charge at the gateway must be a
 	// payment kessai holds as charged.
 	for _, tx := range e.simTxnsOf(o.ID) {
 		found := false
-		for _, p := range e.payments(o.ID) {
+		for _, p := range e.Payments(o.ID) {
 			if p.ProcessID == tx.ProcessID && (p.State == kessai.PaymentCaptured || p.State == kessai.PaymentUnknown) {
 				found = true
 			}
 		}
 		if !found {
 			t.Errorf("the gateway charged %d yen (%s) for a payment kessai holds as %v; second checkout: %v / %v",
-				tx.Amount, tx.MerchantFree1, states(e.payments(o.ID)), second != nil, err)
+				tx.Amount, tx.MerchantFree1, states(e.Payments(o.ID)), second != nil, err)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 )
 
 // lostAnswers are the faults that lose the gateway's answer (design §4,
@@ -34,26 +35,26 @@ func wantUnknown(t *testing.T, e *env, o *kessai.Order, err error) *kessai.Payme
 	if !strings.Contains(f.Err.Ja, "再度のお支払いはしないでください") || !strings.Contains(f.Err.En, "do not pay again") {
 		t.Fatalf("message %q / %q", f.Err.Ja, f.Err.En)
 	}
-	p := e.getPayment(f.PaymentID)
-	wantState(t, p, kessai.PaymentUnknown)
-	if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptUnknown || a[0].MerchantFree1 != p.TransactionCode {
+	p := e.GetPayment(f.PaymentID)
+	paytest.WantState(t, p, kessai.PaymentUnknown)
+	if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptUnknown || a[0].MerchantFree1 != p.TransactionCode {
 		t.Fatalf("attempts %+v", a)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
-	if h := e.history(p.ID); len(h) != 0 {
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
+	if h := e.History(p.ID); len(h) != 0 {
 		t.Fatalf("history for an unknown outcome: %+v", h)
 	}
-	if got := e.eventsAbout(p.ID); !slices.Equal(got, []string{kessai.EventPaymentUnknown}) {
+	if got := e.EventsAbout(p.ID); !slices.Equal(got, []string{kessai.EventPaymentUnknown}) {
 		t.Fatalf("events %v", got)
 	}
 	// Paying again could charge twice: refused without a gateway call.
-	n := e.calls.count("")
-	_, err = e.pay(e.getOrder(o.ID), e.tok(visaOK))
+	n := e.Calls.Count("")
+	_, err = e.pay(e.GetOrder(o.ID), e.tok(visaOK))
 	wantErr(t, err, kessai.KindConflict, "payment_unknown")
 	// So is any operation until it is resolved.
-	_, err = e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0)
+	_, err = e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0)
 	wantErr(t, err, kessai.KindConflict, "payment_unknown")
-	if got := e.calls.since(n); len(got) != 0 {
+	if got := e.Calls.Since(n); len(got) != 0 {
 		t.Fatalf("gateway calls while unknown: %v", got)
 	}
 	return p
@@ -73,10 +74,10 @@ func TestLostAnswer(t *testing.T) {
 				o := e.order(6600)
 				f := fault
 				f.Op, f.After, f.Times = op, true, 1
-				e.sim.AddFault(f)
+				e.Sim.AddFault(f)
 				_, err := e.pay(o, e.tok(visaOK))
 				p := wantUnknown(t, e, o, err)
-				if n := e.calls.count(op); n != 1 {
+				if n := e.Calls.Count(op); n != 1 {
 					t.Fatalf("%d calls of %s: a lost answer must not be retried", n, op)
 				}
 				tx := e.oneSimTxn(o.ID)
@@ -86,9 +87,9 @@ func TestLostAnswer(t *testing.T) {
 
 				// The operator finds the transaction by its MerchantFree1 in
 				// the console and resolves with its handle.
-				_, err = e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: "nosuch", ProcessPass: "nosuch"})
+				_, err = e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: "nosuch", ProcessPass: "nosuch"})
 				wantErr(t, err, kessai.KindInvalid, "process_not_found")
-				v, err := e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: tx.ProcessID, ProcessPass: tx.ProcessPass})
+				v, err := e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: tx.ProcessID, ProcessPass: tx.ProcessPass})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -96,25 +97,25 @@ func TestLostAnswer(t *testing.T) {
 				if v.State.Kind != want || v.State.Amount != 6600 {
 					t.Fatalf("resolved view %+v", v.State)
 				}
-				rp := e.getPayment(p.ID)
-				wantState(t, rp, want)
+				rp := e.GetPayment(p.ID)
+				paytest.WantState(t, rp, want)
 				if rp.ProcessID != tx.ProcessID || rp.ProcessPass != tx.ProcessPass {
 					t.Fatalf("resolved payment %+v", rp)
 				}
-				wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
-				if a := e.attempts(p.ID); a[0].Status != kessai.AttemptSucceeded || a[0].Resolution == "" {
+				paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
+				if a := e.Attempts(p.ID); a[0].Status != kessai.AttemptSucceeded || a[0].Resolution == "" {
 					t.Fatalf("attempt %+v", a[0])
 				}
 				// The resolved payment can be operated on.
 				if op == escott.OpAuth {
-					if _, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
+					if _, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
 						t.Fatal(err)
 					}
 					if e.simTxn(tx.ProcessID).Status != "CAPTURED" {
 						t.Fatal("not captured")
 					}
 				}
-				_, err = e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"})
+				_, err = e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"})
 				wantErr(t, err, kessai.KindConflict, "payment_not_unknown")
 				if n := len(e.simTxnsOf(o.ID)); n != 1 {
 					t.Fatalf("%d transactions", n)
@@ -132,30 +133,30 @@ func TestResolveFailed(t *testing.T) {
 	o := e.order(1000)
 	// Lost BEFORE processing: the request was written, so the client
 	// cannot tell either — unknown as well, and the simulator has nothing.
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpGathering, Times: 1})
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpGathering, Times: 1})
 	_, err := e.pay(o, e.tok(visaOK))
 	p := wantUnknown(t, e, o, err)
 	if n := len(e.simTxns()); n != 0 {
 		t.Fatalf("%d transactions for a fault before processing", n)
 	}
 	for _, bad := range []cardpay.ResolveInput{{Outcome: "maybe"}, {Outcome: "succeeded"}, {Outcome: "failed", ProcessID: "x"}} {
-		_, err := e.payer.Resolve(e.ctx, shopID, p.ID, bad)
+		_, err := e.payer.Resolve(e.Ctx, shopID, p.ID, bad)
 		wantErr(t, err, kessai.KindInvalid, "")
 	}
-	v, err := e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"})
+	v, err := e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Payment.State != kessai.PaymentFailed {
 		t.Fatalf("view %+v", v.Payment)
 	}
-	wantState(t, e.getPayment(p.ID), kessai.PaymentFailed)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
-	if a := e.attempts(p.ID); a[0].Status != kessai.AttemptFailed || a[0].Resolution == "" {
+	paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentFailed)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
+	if a := e.Attempts(p.ID); a[0].Status != kessai.AttemptFailed || a[0].Resolution == "" {
 		t.Fatalf("attempt %+v", a[0])
 	}
-	e.mustPay(e.getOrder(o.ID), e.tok(visaOK))
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+	e.mustPay(e.GetOrder(o.ID), e.tok(visaOK))
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	if n := len(e.simTxnsOf(o.ID)); n != 1 {
 		t.Fatalf("%d transactions", n)
 	}
@@ -200,17 +201,17 @@ func TestRequestNotWritten(t *testing.T) {
 	if ref.refused.Load() != 1 || !slices.Equal(f.Codes, []string{escott.CodeNG}) {
 		t.Fatalf("refused %d, failure %+v", ref.refused.Load(), f)
 	}
-	p := e.getPayment(f.PaymentID)
-	wantState(t, p, kessai.PaymentFailed)
-	if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
+	p := e.GetPayment(f.PaymentID)
+	paytest.WantState(t, p, kessai.PaymentFailed)
+	if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
 		t.Fatalf("attempts %+v", a)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
 	if n := len(e.simTxns()); n != 0 {
 		t.Fatalf("%d transactions", n)
 	}
 	ref.op = "none"
-	e.mustPay(e.getOrder(o.ID), e.tok(visaOK))
+	e.mustPay(e.GetOrder(o.ID), e.tok(visaOK))
 }
 
 // TestForcedResponseCode: a refusal the gateway answers (here injected)
@@ -219,14 +220,14 @@ func TestForcedResponseCode(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	o := e.order(1000)
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpGathering, ResponseCd: "G55", Times: 1})
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpGathering, ResponseCd: "G55", Times: 1})
 	_, err := e.pay(o, e.tok(visaOK))
 	f := wantFailure(t, err, kessai.KindDeclined, "payment_failed")
 	if !slices.Equal(f.Codes, []string{"G55"}) {
 		t.Fatalf("codes %v", f.Codes)
 	}
-	wantState(t, e.getPayment(f.PaymentID), kessai.PaymentFailed)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+	paytest.WantState(t, e.GetPayment(f.PaymentID), kessai.PaymentFailed)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
 	if n := len(e.simTxns()); n != 0 {
 		t.Fatalf("%d transactions", n)
 	}
@@ -256,14 +257,14 @@ func TestFaultsBeforeTheCharge(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			if tc.member {
-				if _, err := e.payer.SaveCard(e.ctx, shopID, "flt", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+				if _, err := e.payer.SaveCard(e.Ctx, shopID, "flt", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			o := e.order(1000, forCustomer("flt"))
 			f := tc.fault
 			f.Times = 1
-			e.sim.AddFault(f)
+			e.Sim.AddFault(f)
 			in := e.tok(masterOK)
 			in.SaveCard = true
 			_, err := e.pay(o, in)
@@ -274,9 +275,9 @@ func TestFaultsBeforeTheCharge(t *testing.T) {
 			if len(fl.Codes) == 0 || fl.PaymentID == "" {
 				t.Fatalf("failure %+v", fl)
 			}
-			wantState(t, e.getPayment(fl.PaymentID), kessai.PaymentFailed)
-			wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
-			if n := e.calls.count(escott.OpGathering) + e.calls.count(escott.OpAuth); n != 0 {
+			paytest.WantState(t, e.GetPayment(fl.PaymentID), kessai.PaymentFailed)
+			paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
+			if n := e.Calls.Count(escott.OpGathering) + e.Calls.Count(escott.OpAuth); n != 0 {
 				t.Fatalf("%d authorisations after a failed step", n)
 			}
 			if n := len(e.simTxns()); n != 0 {
@@ -302,7 +303,7 @@ func TestRequestNotWrittenMessage(t *testing.T) {
 	o := e.order(1000)
 	_, err := e.pay(o, e.tok(visaOK))
 	f := wantFailure(t, err, kessai.KindDeclined, "payment_failed")
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed) // payable again
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed) // payable again
 	if strings.Contains(f.Err.En, "do not pay again") || strings.Contains(f.Err.Ja, "再度のお支払い操作はしないでください") {
 		t.Errorf("a payment that certainly did not happen tells the shopper not to pay again: %q", f.Err.En)
 	}
@@ -318,13 +319,13 @@ func TestResolveWithAnotherTransaction(t *testing.T) {
 	e := newEnv(t)
 	other := e.mustPay(e.order(1000), e.tok(visaOK)).Payment
 	o := e.order(6600)
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultEmptyBody, Op: escott.OpGathering, After: true, Times: 1})
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultEmptyBody, Op: escott.OpGathering, After: true, Times: 1})
 	_, err := e.pay(o, e.tok(visaOK))
 	p := wantUnknown(t, e, o, err)
 	otx := e.simTxn(other.ProcessID)
-	_, err = e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: otx.ProcessID, ProcessPass: otx.ProcessPass})
+	_, err = e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: otx.ProcessID, ProcessPass: otx.ProcessPass})
 	if err == nil {
-		got := e.getPayment(p.ID)
+		got := e.GetPayment(p.ID)
 		t.Errorf("resolved a ¥6600 payment with the ¥1000 transaction of another order: now %s ¥%d with ProcessId %s (also held by %s)",
 			got.State, got.Amount, got.ProcessID, other.ID)
 	}
@@ -336,33 +337,33 @@ func TestReferenceFollowsGateway(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCard("operation", "1Auth"))
 	p := e.mustPay(e.order(5000), e.tok(visaOK)).Payment
-	console, err := escott.New(escott.Config{Merchant: escott.Merchant{MerchantID: demoID, MerchantPass: sim.DemoMerchant.TestPass, TenantID: "0001"},
-		Environment: escott.Test, BaseURL: e.simURL, Now: e.sim.Now})
+	console, err := escott.New(escott.Config{Merchant: escott.Merchant{MerchantID: paytest.DemoID, MerchantPass: sim.DemoMerchant.TestPass, TenantID: "0001"},
+		Environment: escott.Test, BaseURL: e.SimURL, Now: e.Sim.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := console.Change(e.ctx, escott.FollowUp{Process: escott.Process{ProcessID: p.ProcessID, ProcessPass: p.ProcessPass}}, 4200); err != nil {
+	if _, err := console.Change(e.Ctx, escott.FollowUp{Process: escott.Process{ProcessID: p.ProcessID, ProcessPass: p.ProcessPass}}, 4200); err != nil {
 		t.Fatal(err)
 	}
-	v, err := e.payer.Reference(e.ctx, shopID, p.ID)
+	v, err := e.payer.Reference(e.Ctx, shopID, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Gateway.Amount != 4200 || v.State.Amount != 4200 || v.State.Kind != kessai.PaymentAuthorized {
 		t.Fatalf("view %+v %+v", v.Gateway, v.State)
 	}
-	if got := e.getPayment(p.ID); got.Amount != 4200 {
+	if got := e.GetPayment(p.ID); got.Amount != 4200 {
 		t.Fatalf("payment amount %d", got.Amount)
 	}
-	h := e.history(p.ID)
+	h := e.History(p.ID)
 	if last := h[len(h)-1]; last.Operation != escott.OpSearch || last.Amount != 4200 {
 		t.Fatalf("history %+v", h)
 	}
 	// A second reference with the same amount writes nothing.
-	if _, err := e.payer.Reference(e.ctx, shopID, p.ID); err != nil {
+	if _, err := e.payer.Reference(e.Ctx, shopID, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.history(p.ID)); n != len(h) {
+	if n := len(e.History(p.ID)); n != len(h) {
 		t.Fatalf("history grew to %d", n)
 	}
 }
@@ -374,20 +375,20 @@ func TestLostFollowUpAnswer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCard("operation", "1Auth"))
 	p := e.mustPay(e.order(3000), e.tok(visaOK)).Payment
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultEmptyBody, Op: escott.OpCapture, After: true, Times: 1})
-	_, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0)
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultEmptyBody, Op: escott.OpCapture, After: true, Times: 1})
+	_, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0)
 	f := wantFailure(t, err, kessai.KindUnknown, "operation_unknown")
 	if !slices.Equal(f.Codes, []string{escott.CodeNG}) {
 		t.Fatalf("codes %v", f.Codes)
 	}
-	if n := e.calls.count(escott.OpCapture); n != 1 {
+	if n := e.Calls.Count(escott.OpCapture); n != 1 {
 		t.Fatalf("%d captures sent", n)
 	}
-	wantState(t, e.getPayment(p.ID), kessai.PaymentAuthorized)
-	if h := e.history(p.ID); len(h) != 1 {
+	paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentAuthorized)
+	if h := e.History(p.ID); len(h) != 1 {
 		t.Fatalf("history %+v", h)
 	}
-	a := e.attempts(p.ID)
+	a := e.Attempts(p.ID)
 	if last := a[len(a)-1]; last.Operation != escott.OpCapture || last.Status != kessai.AttemptUnknown {
 		t.Fatalf("attempt %+v", last)
 	}
@@ -395,7 +396,7 @@ func TestLostFollowUpAnswer(t *testing.T) {
 	if e.simTxn(p.ProcessID).Status != "CAPTURED" {
 		t.Fatal("simulator did not capture")
 	}
-	v, err := e.payer.Reference(e.ctx, shopID, p.ID)
+	v, err := e.payer.Reference(e.Ctx, shopID, p.ID)
 	if err != nil || v.Gateway == nil || v.Gateway.SalesDate == "" {
 		t.Fatalf("reference %+v %v", v, err)
 	}

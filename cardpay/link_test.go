@@ -10,6 +10,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -20,14 +21,14 @@ func linkEnv(t testing.TB, opts ...option) *env {
 
 // startLink pays in link type and wants the browser sent to the card page.
 func (e *env) startLink(o *kessai.Order, in cardpay.PayInput) *cardpay.Result {
-	e.t.Helper()
+	e.T.Helper()
 	in.Consent = true
 	res, err := e.pay(o, in)
 	if err != nil {
-		e.t.Fatalf("Pay: %v", err)
+		e.T.Fatalf("Pay: %v", err)
 	}
 	if res.Status != cardpay.StatusRequiresAction || res.NextAction == nil || res.NextAction.Type != "redirect" {
-		e.t.Fatalf("result %+v", res)
+		e.T.Fatalf("result %+v", res)
 	}
 	return res
 }
@@ -40,10 +41,10 @@ func TestLinkCheckout(t *testing.T) {
 		e := linkEnv(t, onDB(db))
 		o := e.order(4400)
 		res := e.startLink(o, cardpay.PayInput{})
-		if n := e.calls.count(""); n != 0 {
+		if n := e.Calls.Count(""); n != 0 {
 			t.Fatalf("%d server calls before the card page", n)
 		}
-		if a := e.attempts(res.Payment.ID); len(a) != 1 || a[0].Status != kessai.AttemptPending || a[0].MerchantFree1 != res.Payment.TransactionCode {
+		if a := e.Attempts(res.Payment.ID); len(a) != 1 || a[0].Status != kessai.AttemptPending || a[0].MerchantFree1 != res.Payment.TransactionCode {
 			t.Fatalf("attempts before the page %+v", a)
 		}
 		page := e.open(res.NextAction)
@@ -54,9 +55,9 @@ func TestLinkCheckout(t *testing.T) {
 		if q.Get("status") != "succeeded" || q.Get("order_id") != o.ID || q.Get("payment_id") != res.Payment.ID {
 			t.Fatalf("outcome %v", q)
 		}
-		p := e.getPayment(res.Payment.ID)
-		wantState(t, p, kessai.PaymentCaptured)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		p := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, p, kessai.PaymentCaptured)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 		tx := e.oneSimTxn(o.ID)
 		if tx.Status != "CAPTURED" || tx.Amount != 4400 || tx.PayType != "01" || tx.ProcessID != p.ProcessID || tx.ProcessPass != p.ProcessPass || tx.KaiinID != "" {
 			t.Fatalf("simulator %+v, payment %+v", tx, p)
@@ -64,14 +65,14 @@ func TestLinkCheckout(t *testing.T) {
 		if p.WithMember || p.PayType != escott.PayLump || !p.Consent {
 			t.Fatalf("payment %+v", p)
 		}
-		if h := e.history(p.ID); len(h) != 1 || h[0].Operation != escott.OpGathering || h[0].ResponseCd != "OK" || h[0].TransactionID == "" {
+		if h := e.History(p.ID); len(h) != 1 || h[0].Operation != escott.OpGathering || h[0].ResponseCd != "OK" || h[0].TransactionID == "" {
 			t.Fatalf("history %+v", h)
 		}
-		if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptSucceeded {
+		if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptSucceeded {
 			t.Fatalf("attempts %+v", a)
 		}
 		// The handle works for follow-ups (1Search).
-		v, err := e.payer.Reference(e.ctx, shopID, p.ID)
+		v, err := e.payer.Reference(e.Ctx, shopID, p.ID)
 		if err != nil || v.Gateway == nil || v.Gateway.Amount != 4400 {
 			t.Fatalf("reference %+v %v", v, err)
 		}
@@ -90,7 +91,7 @@ func TestLinkValidation(t *testing.T) {
 	wantField(t, err, "use_saved_card", "saved_card_link_type")
 	_, err = e.pay(o, cardpay.PayInput{})
 	wantField(t, err, "consent", "consent_required")
-	if ps := e.payments(o.ID); len(ps) != 0 {
+	if ps := e.Payments(o.ID); len(ps) != 0 {
 		t.Fatalf("payments %+v", ps)
 	}
 }
@@ -119,13 +120,13 @@ func TestLinkMemberAdd(t *testing.T) {
 	if tx.KaiinID != m.KaiinID || tx.Status != "AUTH" || tx.Amount != 2200 {
 		t.Fatalf("simulator %+v", tx)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentAuthorized)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentAuthorized)
 	if !p.WithMember {
 		t.Fatal("member payment not marked WithMember")
 	}
 	// A follow-up needs the member ids (K80 otherwise): capture works.
-	if _, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
+	if _, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
 		t.Fatalf("capture of a link member payment: %v", err)
 	}
 	if e.simTxn(p.ProcessID).Status != "CAPTURED" {
@@ -164,13 +165,13 @@ func TestLinkMemberNewCard(t *testing.T) {
 	if tx.KaiinID != "" || tx.CardNumber != "3700*******0002" {
 		t.Fatalf("simulator %+v", tx)
 	}
-	p := e.getPayment(res.Payment.ID)
+	p := e.GetPayment(res.Payment.ID)
 	// DOUBTFUL: p.WithMember is true here although the transaction has no
 	// member (the return does not say which card paid, and LinkReturn
 	// assumes the offered member). Follow-ups still work because escott
 	// retries a K81 without the member ids, as checked below.
 	_ = p.WithMember
-	if _, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
+	if _, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
 		t.Fatalf("capture: %v", err)
 	}
 }
@@ -189,20 +190,20 @@ func TestLinkCancelAndErrors(t *testing.T) {
 		if q.Get("status") != "cancelled" || q.Get("error") != "cancelled" || q.Get("order_id") != o.ID {
 			t.Fatalf("outcome %v", q)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
-		p := e.getPayment(res.Payment.ID)
-		wantState(t, p, kessai.PaymentFailed)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
+		p := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, p, kessai.PaymentFailed)
 		if !slices.Equal(p.FailureCodes, []string{"P51"}) {
 			t.Fatalf("failure codes %v", p.FailureCodes)
 		}
-		if a := e.attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
+		if a := e.Attempts(p.ID); len(a) != 1 || a[0].Status != kessai.AttemptFailed {
 			t.Fatalf("attempts %+v", a)
 		}
 		if n := len(e.simTxns()); n != 0 {
 			t.Fatalf("%d transactions", n)
 		}
 		// The shopper can start again.
-		res = e.startLink(e.getOrder(o.ID), cardpay.PayInput{})
+		res = e.startLink(e.GetOrder(o.ID), cardpay.PayInput{})
 		if q := outcome(t, e.back(e.payOnLinkPage(e.open(res.NextAction), visaOK))); q.Get("status") != "succeeded" {
 			t.Fatalf("second try %v", q)
 		}
@@ -216,12 +217,12 @@ func TestLinkCancelAndErrors(t *testing.T) {
 		if q.Get("status") != "failed" || q.Get("error") != "payment_failed" {
 			t.Fatalf("outcome %v", q)
 		}
-		p := e.getPayment(res.Payment.ID)
-		wantState(t, p, kessai.PaymentFailed)
+		p := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, p, kessai.PaymentFailed)
 		if !slices.Equal(p.FailureCodes, []string{"G55"}) {
 			t.Fatalf("failure codes %v", p.FailureCodes)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
 	})
 	t.Run("merchant mismatch", func(t *testing.T) {
 		t.Parallel()
@@ -236,11 +237,11 @@ func TestLinkCancelAndErrors(t *testing.T) {
 			{"ProcessId", "x"}, {"ProcessPass", "y"}} {
 			forged.Set(kv[0], kv[1])
 		}
-		r := e.browse(http.MethodPost, e.recv+"/escott/notify", url.Values{"EncryptValue": {demoCipher(t).Encrypt(forged)}})
-		if r.status != http.StatusBadRequest {
-			t.Fatalf("foreign MerchantId: HTTP %d\n%s", r.status, r.body)
+		r := e.Browse(http.MethodPost, e.Recv+"/escott/notify", url.Values{"EncryptValue": {demoCipher(t).Encrypt(forged)}})
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("foreign MerchantId: HTTP %d\n%s", r.Status, r.Body)
 		}
-		if p := e.getPayment(res.Payment.ID); p.State != kessai.PaymentNew {
+		if p := e.GetPayment(res.Payment.ID); p.State != kessai.PaymentNew {
 			t.Fatalf("payment %s", p.State)
 		}
 		// The genuine return still goes through, once.
@@ -248,9 +249,9 @@ func TestLinkCancelAndErrors(t *testing.T) {
 		if q := outcome(t, e.back(page)); q.Get("status") != "succeeded" {
 			t.Fatalf("outcome %v", q)
 		}
-		action, ev := autoSubmitted(t, page)
-		if r := e.browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}}); r.status != http.StatusConflict {
-			t.Fatalf("replayed link return: HTTP %d", r.status)
+		action, ev := paytest.AutoSubmitted(t, page)
+		if r := e.Browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}}); r.Status != http.StatusConflict {
+			t.Fatalf("replayed link return: HTTP %d", r.Status)
 		}
 		if n := len(e.simTxnsOf(o.ID)); n != 1 {
 			t.Fatalf("%d transactions", n)
@@ -271,7 +272,7 @@ func TestLinkThreeDS(t *testing.T) {
 	if tx := e.oneSimTxn(o.ID); !tx.ThreeDS {
 		t.Fatalf("simulator %+v", tx)
 	}
-	if p := e.getPayment(res.Payment.ID); p.SecureResultCode != "0" {
+	if p := e.GetPayment(res.Payment.ID); p.SecureResultCode != "0" {
 		t.Fatalf("payment %+v", p)
 	}
 
@@ -281,7 +282,7 @@ func TestLinkThreeDS(t *testing.T) {
 	if q.Get("status") != "failed" {
 		t.Fatalf("outcome %v", q)
 	}
-	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentFailed)
+	paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentFailed)
 	if n := len(e.simTxnsOf(o2.ID)); n != 0 {
 		t.Fatalf("%d transactions", n)
 	}
@@ -292,7 +293,7 @@ func TestLinkThreeDS(t *testing.T) {
 func TestLinkSaveCard(t *testing.T) {
 	t.Parallel()
 	e := linkEnv(t, withCard("link_type", true, "token_auth_code", nil))
-	r, err := e.payer.SaveCard(e.ctx, shopID, "mia", cardpay.SaveCardInput{Consent: true, ReturnURL: shopReturnURL})
+	r, err := e.payer.SaveCard(e.Ctx, shopID, "mia", cardpay.SaveCardInput{Consent: true, ReturnURL: paytest.ShopReturnURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func TestLinkSaveCard(t *testing.T) {
 		t.Fatalf("simulator member %+v", sm)
 	}
 	// Cancelling on the page stores nothing.
-	r, err = e.payer.SaveCard(e.ctx, shopID, "noa", cardpay.SaveCardInput{Consent: true, ReturnURL: shopReturnURL})
+	r, err = e.payer.SaveCard(e.Ctx, shopID, "noa", cardpay.SaveCardInput{Consent: true, ReturnURL: paytest.ShopReturnURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestLinkMemberChange(t *testing.T) {
 	if tx := e.oneSimTxn(o2.ID); tx.KaiinID != m.KaiinID || tx.CardNumber != "3700*******0002" || tx.Amount != 2000 {
 		t.Fatalf("simulator %+v", tx)
 	}
-	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCaptured)
+	paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentCaptured)
 }
 
 // TestLinkMemberStepStoppedBy3DS: the link page runs 3-D Secure before
@@ -363,12 +364,12 @@ func TestLinkMemberStepStoppedBy3DS(t *testing.T) {
 	if q.Get("status") != "failed" || q.Get("error") != "three_d_secure_failed" {
 		t.Fatalf("outcome %v", q)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentFailed)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentFailed)
 	if p.SecureResultCode != "1" {
 		t.Fatalf("SecureResultCode %q", p.SecureResultCode)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
 	if n := len(e.simTxnsOf(o.ID)); n != 0 {
 		t.Fatalf("%d transactions", n)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // gwMember is a stored member as the gateway knows it.
@@ -30,7 +31,7 @@ func (p *Payer) member(ctx context.Context, shopID, customerID string) (*kessai.
 		return nil, nil
 	}
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	return m, nil
 }
@@ -88,7 +89,7 @@ func (p *Payer) putMember(ctx context.Context, m *kessai.Member) error {
 		return p.svc.Emit(ctx, tx, m.ShopID, kessai.EventMemberUpdated, m)
 	})
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	return nil
@@ -146,10 +147,10 @@ func (p *Payer) GetCard(ctx context.Context, shopID, customerID string) (*SavedC
 	if m == nil {
 		return nil, errCardNotFound
 	}
-	info, err := e.gw.ReferMember(ctx, escott.Ref{MerchantFree3: customerID}, gwMember(m))
+	info, err := e.GW.ReferMember(ctx, escott.Ref{MerchantFree3: customerID}, gwMember(m))
 	if err != nil {
-		if escott.IsUncertain(err) || isNoAnswer(err) {
-			return nil, errGatewayUnavailable()
+		if escott.IsUncertain(err) || payflow.NoAnswer(err) {
+			return nil, payflow.ErrGatewayUnavailable()
 		}
 		return nil, errCardNotFound
 	}
@@ -167,17 +168,6 @@ func (p *Payer) GetCard(ctx context.Context, shopID, customerID string) (*SavedC
 		c.Deletable = true
 	}
 	return c, nil
-}
-
-func isNoAnswer(err error) bool {
-	e, ok := escott.AsError(err)
-	return ok && e.NoAnswer()
-}
-
-func errGatewayUnavailable() *kessai.Error {
-	return kessai.Errorf(kessai.KindUnavailable, "gateway_unavailable",
-		"決済代行会社に接続できませんでした。しばらくしてから再度お試しください。",
-		"The payment gateway could not be reached. Please try again later.")
 }
 
 func brandName(b escott.BrandGroup) string {
@@ -203,7 +193,7 @@ const deleteWindow = 90 * 24 * time.Hour
 func (p *Payer) deleteRefusal(ctx context.Context, shopID, customerID string) (*kessai.Error, error) {
 	pays, err := p.store.ListCustomerPayments(ctx, shopID, customerID, time.Time{})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	now := p.now()
 	for _, pay := range pays {
@@ -225,7 +215,7 @@ func (p *Payer) deleteRefusal(ctx context.Context, shopID, customerID string) (*
 		}
 		o, err := p.store.GetOrder(ctx, shopID, pay.OrderID)
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, payflow.StoreErr(err)
 		}
 		switch o.Status {
 		case kessai.OrderPending, kessai.OrderOnHold, kessai.OrderProcessing:
@@ -273,16 +263,16 @@ func (p *Payer) DeleteCard(ctx context.Context, shopID, customerID string) error
 		return refusal
 	}
 	ref := escott.Ref{MerchantFree3: customerID}
-	_, err = e.gw.ReferMember(ctx, ref, gwMember(m))
+	_, err = e.GW.ReferMember(ctx, ref, gwMember(m))
 	if err == nil {
-		_, err = e.gw.RemoveMember(ctx, ref, gwMember(m))
+		_, err = e.GW.RemoveMember(ctx, ref, gwMember(m))
 	}
 	if err != nil {
 		ge, _ := escott.AsError(err)
-		if !(e.set.TestMode() && ge != nil && ge.HasCode("K71")) {
+		if !(e.Set.TestMode() && ge != nil && ge.HasCode("K71")) {
 			p.log.WarnContext(ctx, "cardpay: saved card not deleted", "shop", shopID, "customer", customerID, "error", err)
-			if isNoAnswer(err) {
-				return errGatewayUnavailable()
+			if payflow.NoAnswer(err) {
+				return payflow.ErrGatewayUnavailable()
 			}
 			return kessai.Errorf(kessai.KindDeclined, "card_delete_failed",
 				"カード会員情報の削除に失敗しました。", "The saved card could not be deleted.")
@@ -295,7 +285,7 @@ func (p *Payer) DeleteCard(ctx context.Context, shopID, customerID string) error
 		return p.svc.Emit(ctx, tx, shopID, kessai.EventMemberDeleted, map[string]string{"customer_id": customerID})
 	})
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	return nil
@@ -334,14 +324,14 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 	if err != nil {
 		return nil, err
 	}
-	if !e.set.Card.Members {
+	if !e.Set.Card.Members {
 		return nil, errMembersOff()
 	}
 	if customerID == "" || len(customerID) > 64 {
 		return nil, kessai.FieldError("customer_id", "invalid_customer_id", "customer_id が正しくありません。", "customer_id is not valid.")
 	}
-	linkPage := e.set.Card.LinkType && !e.set.Card.TokenAuthCode.IsSet()
-	threeDS := !linkPage && (e.set.Card.ThreeDS || e.set.Card.LinkType)
+	linkPage := e.Set.Card.LinkType && !e.Set.Card.TokenAuthCode.IsSet()
+	threeDS := !linkPage && (e.Set.Card.ThreeDS || e.Set.Card.LinkType)
 	var v kessai.ValidationErrors
 	switch {
 	case linkPage && in.Token != "":
@@ -397,12 +387,12 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 	if op == escott.OpMemChg {
 		st.Choice = ChoiceChange
 	}
-	ci, _ := e.set.CardCipher()
+	ci, _ := e.Set.CardCipher()
 	if linkPage {
 		if ci == nil {
 			return nil, kessai.Internal(errors.New("cardpay: link type without AES key"))
 		}
-		h, err := e.gw.LinkHandOff(ci, escott.LinkRequest{Op: op, Ref: ref, Member: gwMember(m), RedirectURL: p.returnURL})
+		h, err := e.GW.LinkHandOff(ci, escott.LinkRequest{Op: op, Ref: ref, Member: gwMember(m), RedirectURL: p.returnURL})
 		if err != nil {
 			return nil, kessai.Internal(err)
 		}
@@ -411,7 +401,7 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 		}
 		return &CardResult{Status: StatusRequiresAction, NextAction: redirectAction("link", h)}, nil
 	}
-	if _, err := e.gw.TokenSearch(ctx, ref, in.Token); err != nil {
+	if _, err := e.GW.TokenSearch(ctx, ref, in.Token); err != nil {
 		return nil, kessai.Errorf(kessai.KindDeclined, "token_invalid", "更新処理に失敗しました。再度お試しください。",
 			"The card could not be checked. Please try again.")
 	}
@@ -424,7 +414,7 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 			return nil, kessai.Internal(err)
 		}
 		email := in.Email
-		h, err := e.gw.ThreeDSHandOff(ci, escott.ThreeDSRequest{Op: op, Ref: ref, Token: in.Token, Member: gwMember(m),
+		h, err := e.GW.ThreeDSHandOff(ci, escott.ThreeDSRequest{Op: op, Ref: ref, Token: in.Token, Member: gwMember(m),
 			ProcNo: procNo, RedirectURL: p.returnURL, BillingFullName: in.CardholderName, BillingEmail: email})
 		if err != nil {
 			return nil, kessai.Internal(err)
@@ -435,12 +425,12 @@ func (p *Payer) SaveCard(ctx context.Context, shopID, customerID string, in Save
 		return &CardResult{Status: StatusRequiresAction, NextAction: formAction("three_d_secure", h)}, nil
 	}
 	if op == escott.OpMemChg {
-		if _, err = e.gw.ReferMember(ctx, ref, gwMember(m)); err != nil {
+		if _, err = e.GW.ReferMember(ctx, ref, gwMember(m)); err != nil {
 			return nil, errCardNotFound
 		}
-		_, err = e.gw.ChangeMember(ctx, ref, gwMember(m), in.Token)
+		_, err = e.GW.ChangeMember(ctx, ref, gwMember(m), in.Token)
 	} else {
-		_, err = e.gw.AddMember(ctx, ref, gwMember(m), in.Token)
+		_, err = e.GW.AddMember(ctx, ref, gwMember(m), in.Token)
 	}
 	if err != nil {
 		return nil, memberSaveFailed(op)

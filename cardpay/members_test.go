@@ -12,29 +12,30 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
 // rawKaiinPasses returns the kaiin_pass column of every member row as
 // stored (the store seals it, design: secrets sealed by the store).
 func (e *env) rawKaiinPasses() [][]byte {
-	e.t.Helper()
-	db := e.store.(interface{ SQL() *sql.DB }).SQL()
-	rows, err := db.QueryContext(e.ctx, `SELECT kaiin_pass FROM members`)
+	e.T.Helper()
+	db := e.Store.(interface{ SQL() *sql.DB }).SQL()
+	rows, err := db.QueryContext(e.Ctx, `SELECT kaiin_pass FROM members`)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	defer rows.Close()
 	var out [][]byte
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return out
 }
@@ -53,7 +54,7 @@ func TestSavedCards(t *testing.T) {
 		in := e.tok(visaOK)
 		in.SaveCard = true
 		r1 := e.mustPay(o1, in)
-		if got := e.calls.since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, escott.OpMemAdd, escott.OpGathering}) {
+		if got := e.Calls.Since(0); !slices.Equal(got, []escott.OperateID{escott.OpTokenSearch, escott.OpMemAdd, escott.OpGathering}) {
 			t.Fatalf("gateway calls %v", got)
 		}
 		m, ok := e.member("alice")
@@ -69,40 +70,40 @@ func TestSavedCards(t *testing.T) {
 				t.Fatalf("kaiin_pass stored in clear: %q", raw)
 			}
 		}
-		p1 := e.getPayment(r1.Payment.ID)
+		p1 := e.GetPayment(r1.Payment.ID)
 		if !p1.WithMember || p1.CustomerID != "alice" {
 			t.Fatalf("payment %+v", p1)
 		}
 		if tx := e.oneSimTxn(o1.ID); tx.KaiinID != m.KaiinID || tx.MerchantFree3 != "alice" {
 			t.Fatalf("simulator transaction %+v", tx)
 		}
-		if !slices.Contains(e.events(), kessai.EventMemberUpdated) {
-			t.Fatalf("no member.updated in %v", e.events())
+		if !slices.Contains(e.Events(), kessai.EventMemberUpdated) {
+			t.Fatalf("no member.updated in %v", e.Events())
 		}
 
 		// 2. Paying with the saved card: 4MemRefM, then the member
 		// payment; no token.
-		n := e.calls.count("")
+		n := e.Calls.Count("")
 		o2 := e.order(2500, forCustomer("alice"))
 		r2 := e.mustPay(o2, cardpay.PayInput{UseSavedCard: true})
-		if got := e.calls.since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpGathering}) {
+		if got := e.Calls.Since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpGathering}) {
 			t.Fatalf("gateway calls %v", got)
 		}
 		if tx := e.oneSimTxn(o2.ID); tx.KaiinID != m.KaiinID || tx.Amount != 2500 || tx.CardNumber != "4012********0008" {
 			t.Fatalf("simulator transaction %+v", tx)
 		}
-		if p := e.getPayment(r2.Payment.ID); !p.WithMember || p.State != kessai.PaymentCaptured {
+		if p := e.GetPayment(r2.Payment.ID); !p.WithMember || p.State != kessai.PaymentCaptured {
 			t.Fatalf("payment %+v", p)
 		}
 
 		// 3. save_card as a member changes the card (4MemChg), then pays
 		// with it (A-02; the plugins paid without updating).
-		n = e.calls.count("")
+		n = e.Calls.Count("")
 		o3 := e.order(3500, forCustomer("alice"))
 		in = e.tok(masterOK)
 		in.SaveCard = true
 		e.mustPay(o3, in)
-		if got := e.calls.since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpTokenSearch, escott.OpMemChg, escott.OpGathering}) {
+		if got := e.Calls.Since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpTokenSearch, escott.OpMemChg, escott.OpGathering}) {
 			// (The member is looked up first, for the brand of the
 			// installment check; spec §11.2 lists 1TokenSearch first.)
 			t.Fatalf("gateway calls %v", got)
@@ -120,7 +121,7 @@ func TestSavedCards(t *testing.T) {
 
 		// 4. GetCard: masked number and last 4 from the gateway; not
 		// deletable while the card's orders are processing (MEMBER-07).
-		c, err := e.payer.GetCard(e.ctx, shopID, "alice")
+		c, err := e.payer.GetCard(e.Ctx, shopID, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestAlwaysRegister(t *testing.T) {
 	}
 	guest := e.order(1000)
 	e.mustPay(guest, e.tok(visaOK))
-	if n := len(e.sim.Members(demoID, "test")); n != 1 {
+	if n := len(e.Sim.Members(paytest.DemoID, "test")); n != 1 {
 		t.Fatalf("%d members at the simulator", n)
 	}
 	// A customer id the gateway may refuse gets a random member stem.
@@ -173,9 +174,9 @@ func TestSavedCardRules(t *testing.T) {
 	// No saved card yet.
 	_, err := e.pay(o, cardpay.PayInput{UseSavedCard: true})
 	wantField(t, err, "use_saved_card", "card_not_found")
-	_, err = e.payer.GetCard(e.ctx, shopID, "carol")
+	_, err = e.payer.GetCard(e.Ctx, shopID, "carol")
 	wantErr(t, err, kessai.KindNotFound, "card_not_found")
-	err = e.payer.DeleteCard(e.ctx, shopID, "carol")
+	err = e.payer.DeleteCard(e.Ctx, shopID, "carol")
 	wantErr(t, err, kessai.KindNotFound, "card_not_found")
 	// A guest cannot save a card (A-25).
 	_, err = e.pay(e.order(1000), cardpay.PayInput{Token: e.token(visaOK), SaveCard: true})
@@ -184,9 +185,9 @@ func TestSavedCardRules(t *testing.T) {
 	e.card("members", false)
 	_, err = e.pay(o, cardpay.PayInput{Token: e.token(visaOK), SaveCard: true})
 	wantField(t, err, "save_card", "save_card_unavailable")
-	_, err = e.payer.SaveCard(e.ctx, shopID, "carol", cardpay.SaveCardInput{Token: e.token(visaOK)})
+	_, err = e.payer.SaveCard(e.Ctx, shopID, "carol", cardpay.SaveCardInput{Token: e.token(visaOK)})
 	wantErr(t, err, kessai.KindConflict, "members_disabled")
-	if n := e.calls.count(""); n != 0 {
+	if n := e.Calls.Count(""); n != 0 {
 		t.Fatalf("%d gateway calls", n)
 	}
 }
@@ -196,18 +197,18 @@ func TestSavedCardRules(t *testing.T) {
 func TestSavedCardGoneAtGateway(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "dave", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "dave", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(61 * 24 * time.Hour) // test members expire after 60 days (K71)
+	e.Advance(61 * 24 * time.Hour) // test members expire after 60 days (K71)
 	o := e.order(1000, forCustomer("dave"))
 	_, err := e.pay(o, cardpay.PayInput{UseSavedCard: true})
 	f := wantFailure(t, err, kessai.KindDeclined, "card_not_found")
 	if f.Err.Ja != "カード会員情報が見つかりません。" || !slices.Contains(f.Codes, "K71") {
 		t.Fatalf("failure %+v", f)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
-	if n := e.calls.count(escott.OpGathering); n != 0 {
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
+	if n := e.Calls.Count(escott.OpGathering); n != 0 {
 		t.Fatal("paid with a vanished member")
 	}
 }
@@ -224,20 +225,20 @@ func TestDeleteCard(t *testing.T) {
 	res := e.mustPay(o, in)
 	m, _ := e.member("erin")
 
-	c, err := e.payer.GetCard(e.ctx, shopID, "erin")
+	c, err := e.payer.GetCard(e.Ctx, shopID, "erin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Deletable || c.Refusal == nil || c.Refusal.Code != "card_in_use_authorized" {
 		t.Fatalf("card %+v refusal %+v", c, c.Refusal)
 	}
-	n := e.calls.count("")
-	err = e.payer.DeleteCard(e.ctx, shopID, "erin")
+	n := e.Calls.Count("")
+	err = e.payer.DeleteCard(e.Ctx, shopID, "erin")
 	ke := wantErr(t, err, kessai.KindConflict, "card_in_use_authorized")
 	if !strings.Contains(ke.Ja, "与信") || !strings.Contains(ke.En, "authorised") || !strings.Contains(ke.En, "cancel") {
 		t.Fatalf("refusal does not say why: %q / %q", ke.Ja, ke.En)
 	}
-	if got := e.calls.since(n); len(got) != 0 {
+	if got := e.Calls.Since(n); len(got) != 0 {
 		t.Fatalf("gateway calls for a refused deletion: %v", got)
 	}
 	if _, ok := e.simMember(m.KaiinID); !ok {
@@ -245,17 +246,17 @@ func TestDeleteCard(t *testing.T) {
 	}
 
 	// Cancel the authorisation (ADMIN-06, with the member: K80 otherwise).
-	if _, err := e.payer.Operate(e.ctx, shopID, res.Payment.ID, escott.OpDelete, 0); err != nil {
+	if _, err := e.payer.Operate(e.Ctx, shopID, res.Payment.ID, escott.OpDelete, 0); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := e.payer.GetCard(e.ctx, shopID, "erin"); err != nil || !c.Deletable {
+	if c, err := e.payer.GetCard(e.Ctx, shopID, "erin"); err != nil || !c.Deletable {
 		t.Fatalf("after cancel: %+v %v", c, err)
 	}
-	n = e.calls.count("")
-	if err := e.payer.DeleteCard(e.ctx, shopID, "erin"); err != nil {
+	n = e.Calls.Count("")
+	if err := e.payer.DeleteCard(e.Ctx, shopID, "erin"); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.calls.since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpMemInval, escott.OpMemDel}) {
+	if got := e.Calls.Since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpMemInval, escott.OpMemDel}) {
 		t.Fatalf("gateway calls %v", got)
 	}
 	if _, ok := e.member("erin"); ok {
@@ -264,10 +265,10 @@ func TestDeleteCard(t *testing.T) {
 	if sm, ok := e.simMember(m.KaiinID); ok {
 		t.Fatalf("member still at the gateway: %+v", sm)
 	}
-	if !slices.Contains(e.events(), kessai.EventMemberDeleted) {
+	if !slices.Contains(e.Events(), kessai.EventMemberDeleted) {
 		t.Fatal("no member.deleted")
 	}
-	_, err = e.payer.GetCard(e.ctx, shopID, "erin")
+	_, err = e.payer.GetCard(e.Ctx, shopID, "erin")
 	wantErr(t, err, kessai.KindNotFound, "card_not_found")
 }
 
@@ -276,24 +277,24 @@ func TestDeleteCard(t *testing.T) {
 func TestDeleteCardK71(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "fay", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "fay", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := e.member("fay")
-	e.advance(61 * 24 * time.Hour)
+	e.Advance(61 * 24 * time.Hour)
 	if sm, _ := e.simMember(m.KaiinID); !sm.Expired {
 		t.Fatalf("simulator member not expired: %+v", sm)
 	}
-	_, err := e.payer.GetCard(e.ctx, shopID, "fay")
+	_, err := e.payer.GetCard(e.Ctx, shopID, "fay")
 	wantErr(t, err, kessai.KindNotFound, "card_not_found")
-	if err := e.payer.DeleteCard(e.ctx, shopID, "fay"); err != nil {
+	if err := e.payer.DeleteCard(e.Ctx, shopID, "fay"); err != nil {
 		t.Fatalf("DeleteCard after K71: %v", err)
 	}
 	if _, ok := e.member("fay"); ok {
 		t.Fatal("member not cleared after K71")
 	}
 	// The customer can register again.
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "fay", cardpay.SaveCardInput{Token: e.token(masterOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "fay", cardpay.SaveCardInput{Token: e.token(masterOK)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -303,7 +304,7 @@ func TestDeleteCardK71(t *testing.T) {
 func TestSaveCard(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r, err := e.payer.SaveCard(e.ctx, shopID, "gus", cardpay.SaveCardInput{Token: e.token(visaOK)})
+	r, err := e.payer.SaveCard(e.Ctx, shopID, "gus", cardpay.SaveCardInput{Token: e.token(visaOK)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,12 +312,12 @@ func TestSaveCard(t *testing.T) {
 		t.Fatalf("result %+v card %+v", r, r.Card)
 	}
 	m, _ := e.member("gus")
-	n := e.calls.count("")
-	r, err = e.payer.SaveCard(e.ctx, shopID, "gus", cardpay.SaveCardInput{Token: e.token(amexOK)})
+	n := e.Calls.Count("")
+	r, err = e.payer.SaveCard(e.Ctx, shopID, "gus", cardpay.SaveCardInput{Token: e.token(amexOK)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.calls.since(n); !slices.Equal(got[:3], []escott.OperateID{escott.OpTokenSearch, escott.OpMemRefM, escott.OpMemChg}) {
+	if got := e.Calls.Since(n); !slices.Equal(got[:3], []escott.OperateID{escott.OpTokenSearch, escott.OpMemRefM, escott.OpMemChg}) {
 		t.Fatalf("gateway calls %v", got)
 	}
 	if r.Card.CardNumber != "3700*******0002" || r.Card.Brand != "amex" {
@@ -326,7 +327,7 @@ func TestSaveCard(t *testing.T) {
 		t.Fatal("member id changed on update")
 	}
 	// A declined token registers nothing.
-	_, err = e.payer.SaveCard(e.ctx, shopID, "hal", cardpay.SaveCardInput{Token: "nosuchtoken"})
+	_, err = e.payer.SaveCard(e.Ctx, shopID, "hal", cardpay.SaveCardInput{Token: "nosuchtoken"})
 	wantErr(t, err, kessai.KindDeclined, "token_invalid")
 	if _, ok := e.member("hal"); ok {
 		t.Fatal("member stored for a bad token")
@@ -340,14 +341,14 @@ func TestSaveCard(t *testing.T) {
 func TestSaveCardThreeDS(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCard("three_ds", true))
-	in := cardpay.SaveCardInput{Token: e.token(threeDSOK), CardholderName: "TARO YAMADA", Consent: true, ReturnURL: shopReturnURL}
+	in := cardpay.SaveCardInput{Token: e.token(threeDSOK), CardholderName: "TARO YAMADA", Consent: true, ReturnURL: paytest.ShopReturnURL}
 	// Consent, holder name and return URL are required with 3DS.
-	_, err := e.payer.SaveCard(e.ctx, shopID, "ivy", cardpay.SaveCardInput{Token: in.Token})
+	_, err := e.payer.SaveCard(e.Ctx, shopID, "ivy", cardpay.SaveCardInput{Token: in.Token})
 	wantField(t, err, "consent", "consent_required")
 	wantField(t, err, "cardholder_name", "required")
 	wantField(t, err, "return_url", "required")
 
-	r, err := e.payer.SaveCard(e.ctx, shopID, "ivy", in)
+	r, err := e.payer.SaveCard(e.Ctx, shopID, "ivy", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +372,7 @@ func TestSaveCardThreeDS(t *testing.T) {
 
 	// A change whose authentication fails keeps the old card.
 	in.Token = e.token(visaOK) // challenge page
-	r, err = e.payer.SaveCard(e.ctx, shopID, "ivy", in)
+	r, err = e.payer.SaveCard(e.Ctx, shopID, "ivy", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,12 +394,12 @@ func TestSaveCardThreeDS(t *testing.T) {
 func TestDeleteCardInterrupted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "ida", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "ida", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := e.member("ida")
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpMemDel, ResponseCd: "E90", Times: 1})
-	err := e.payer.DeleteCard(e.ctx, shopID, "ida")
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpMemDel, ResponseCd: "E90", Times: 1})
+	err := e.payer.DeleteCard(e.Ctx, shopID, "ida")
 	wantErr(t, err, kessai.KindDeclined, "card_delete_failed")
 	if _, ok := e.member("ida"); !ok {
 		t.Fatal("ids removed although the gateway did not delete")
@@ -406,10 +407,10 @@ func TestDeleteCardInterrupted(t *testing.T) {
 	if sm, ok := e.simMember(m.KaiinID); !ok || sm.Valid {
 		t.Fatalf("simulator member %+v", sm)
 	}
-	if c, err := e.payer.GetCard(e.ctx, shopID, "ida"); err != nil || c.Valid {
+	if c, err := e.payer.GetCard(e.Ctx, shopID, "ida"); err != nil || c.Valid {
 		t.Fatalf("card %+v %v", c, err)
 	}
-	if err := e.payer.DeleteCard(e.ctx, shopID, "ida"); err != nil {
+	if err := e.payer.DeleteCard(e.Ctx, shopID, "ida"); err != nil {
 		t.Fatalf("second deletion: %v", err)
 	}
 	if _, ok := e.simMember(m.KaiinID); ok {
@@ -425,13 +426,13 @@ func TestDeleteCardInterrupted(t *testing.T) {
 func TestGetCardGatewayDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "jo", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "jo", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpMemRefM, Times: 2})
-	_, err := e.payer.GetCard(e.ctx, shopID, "jo")
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpMemRefM, Times: 2})
+	_, err := e.payer.GetCard(e.Ctx, shopID, "jo")
 	wantErr(t, err, kessai.KindUnavailable, "gateway_unavailable")
-	err = e.payer.DeleteCard(e.ctx, shopID, "jo")
+	err = e.payer.DeleteCard(e.Ctx, shopID, "jo")
 	wantErr(t, err, kessai.KindUnavailable, "gateway_unavailable")
 	if _, ok := e.member("jo"); !ok {
 		t.Fatal("member removed while the gateway was down")
@@ -444,19 +445,19 @@ func TestGetCardGatewayDown(t *testing.T) {
 func TestPaySavedCardGatewayDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, "ken", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, "ken", cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
 	o := e.order(1800, forCustomer("ken"))
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpMemRefM, Times: 1})
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpMemRefM, Times: 1})
 	_, err := e.pay(o, cardpay.PayInput{UseSavedCard: true})
 	wantErr(t, err, kessai.KindUnavailable, "gateway_unavailable")
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
-	if ps := e.payments(o.ID); len(ps) != 0 {
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
+	if ps := e.Payments(o.ID); len(ps) != 0 {
 		t.Fatalf("payments %v", states(ps))
 	}
 	// Once the gateway answers again, the same checkout goes through.
-	if r := e.mustPay(e.getOrder(o.ID), cardpay.PayInput{UseSavedCard: true}); r.Status != cardpay.StatusSucceeded {
+	if r := e.mustPay(e.GetOrder(o.ID), cardpay.PayInput{UseSavedCard: true}); r.Status != cardpay.StatusSucceeded {
 		t.Fatalf("retry %+v", r)
 	}
 }

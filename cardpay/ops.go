@@ -9,6 +9,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // View is a card payment as the operator's 決済情報 dialog shows it
@@ -113,7 +114,7 @@ func (p *Payer) Operate(ctx context.Context, shopID, paymentID string, op escott
 	if err != nil {
 		return nil, err
 	}
-	if err := card.CheckPlan(e.set.Plan); err != nil {
+	if err := card.CheckPlan(e.Set.Plan); err != nil {
 		return nil, err
 	}
 	pay, hist, err := p.load(ctx, shopID, paymentID)
@@ -124,7 +125,7 @@ func (p *Payer) Operate(ctx context.Context, shopID, paymentID string, op escott
 		return nil, errResolveFirst()
 	}
 	st := card.DeriveState(hist)
-	if err := card.Permit(e.set.Plan, st, op, p.now()); err != nil {
+	if err := card.Permit(e.Set.Plan, st, op, p.now()); err != nil {
 		return nil, err
 	}
 	if op == escott.OpChange || op == escott.OpReAuth {
@@ -132,7 +133,7 @@ func (p *Payer) Operate(ctx context.Context, shopID, paymentID string, op escott
 			return nil, err
 		}
 		if card.IsNoop(st, op, amount) {
-			v := p.view(pay, hist, e.set.Plan)
+			v := p.view(pay, hist, e.Set.Plan)
 			v.Noop = true
 			return v, nil
 		}
@@ -157,13 +158,13 @@ func (p *Payer) Operate(ctx context.Context, shopID, paymentID string, op escott
 	var res *escott.FollowUpResult
 	switch op {
 	case escott.OpCapture:
-		res, err = e.gw.Capture(ctx, fu)
+		res, err = e.GW.Capture(ctx, fu)
 	case escott.OpDelete:
-		res, err = e.gw.Delete(ctx, fu)
+		res, err = e.GW.Delete(ctx, fu)
 	case escott.OpChange:
-		res, err = e.gw.Change(ctx, fu, amount)
+		res, err = e.GW.Change(ctx, fu, amount)
 	case escott.OpReAuth:
-		res, err = e.gw.ReAuth(ctx, fu, amount)
+		res, err = e.GW.ReAuth(ctx, fu, amount)
 	}
 	return p.settleOp(ctx, e, pay, hist, att, op, amount, res, err)
 }
@@ -171,12 +172,12 @@ func (p *Payer) Operate(ctx context.Context, shopID, paymentID string, op escott
 // confirmedMember returns the member ids to send with a follow-up: those
 // of the payment's customer when the gateway still finds the card
 // (ADMIN-11), else none (escott's K81 rule covers the other mismatch).
-func (p *Payer) confirmedMember(ctx context.Context, e *shopEnv, pay *kessai.Payment) escott.Member {
+func (p *Payer) confirmedMember(ctx context.Context, e *payflow.Env, pay *kessai.Payment) escott.Member {
 	m, err := p.member(ctx, pay.ShopID, pay.CustomerID)
 	if err != nil || m == nil {
 		return escott.Member{}
 	}
-	if _, err := e.gw.ReferMember(ctx, escott.Ref{MerchantFree3: pay.CustomerID}, gwMember(m)); err != nil {
+	if _, err := e.GW.ReferMember(ctx, escott.Ref{MerchantFree3: pay.CustomerID}, gwMember(m)); err != nil {
 		return escott.Member{}
 	}
 	return gwMember(m)
@@ -189,16 +190,16 @@ func errResolveFirst() *kessai.Error {
 }
 
 // settleOp writes a follow-up's outcome.
-func (p *Payer) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Payment, hist []kessai.HistoryEntry, att *kessai.Attempt,
+func (p *Payer) settleOp(ctx context.Context, e *payflow.Env, pay *kessai.Payment, hist []kessai.HistoryEntry, att *kessai.Attempt,
 	op escott.OperateID, amount int64, res *escott.FollowUpResult, callErr error) (*View, error) {
-	oc := outcomeOf(callErr)
+	oc := payflow.OutcomeOf(callErr)
 	codes := gatewayCodes(callErr)
 	if callErr != nil && codes == nil {
 		codes = []string{escott.CodeNG}
 	}
-	finishAttempt(att, oc, codes, p.now())
+	payflow.FinishAttempt(att, oc, codes, p.now())
 	var entry *kessai.HistoryEntry
-	if oc != unknown {
+	if oc != payflow.Unknown {
 		var resp *escott.Response
 		if res != nil {
 			resp = res.Response
@@ -206,7 +207,7 @@ func (p *Payer) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Payment, h
 		entry = p.historyEntry(pay, op, resp, codes, amount)
 		hist = append(hist, *entry)
 	}
-	if oc == succeeded {
+	if oc == payflow.Succeeded {
 		st := card.DeriveState(hist)
 		pay.State = st.Kind
 		if st.Amount > 0 {
@@ -226,7 +227,7 @@ func (p *Payer) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Payment, h
 				return err
 			}
 		}
-		if oc != succeeded {
+		if oc != payflow.Succeeded {
 			return nil
 		}
 		if err := tx.UpdatePayment(ctx, pay); err != nil {
@@ -235,22 +236,22 @@ func (p *Payer) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Payment, h
 		return p.svc.Emit(ctx, tx, pay.ShopID, opEvents[op], pay)
 	})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	switch oc {
-	case unknown:
+	case payflow.Unknown:
 		return nil, &Failure{Err: &kessai.Error{Kind: kessai.KindUnknown, Code: "operation_unknown",
 			Ja: fmt.Sprintf("%sの結果を確認できませんでした。取引参照で現在の状態を確認してから操作してください。", op.Label()),
 			En: fmt.Sprintf("The outcome of %s could not be confirmed. Check the current state with a reference before going on.", op)},
 			PaymentID: pay.ID, OrderID: pay.OrderID, Codes: codes}
-	case failed:
+	case payflow.Failed:
 		return nil, &Failure{Err: &kessai.Error{Kind: kessai.KindDeclined, Code: "operation_failed",
 			Ja: fmt.Sprintf("%sに失敗しました。%s", op.Label(), escott.DescribeCodes(codes, "ja")),
 			En: fmt.Sprintf("%s failed: %s", op, escott.DescribeCodes(codes, "en"))},
 			PaymentID: pay.ID, OrderID: pay.OrderID, Codes: codes}
 	}
-	return p.view(pay, hist, e.set.Plan), nil
+	return p.view(pay, hist, e.Set.Plan), nil
 }
 
 // Reference asks the gateway for the transaction (1Search, ADMIN-04). K12
@@ -263,7 +264,7 @@ func (p *Payer) Reference(ctx context.Context, shopID, paymentID string) (*View,
 	if err != nil {
 		return nil, err
 	}
-	if err := card.CheckPlan(e.set.Plan); err != nil {
+	if err := card.CheckPlan(e.Set.Plan); err != nil {
 		return nil, err
 	}
 	pay, hist, err := p.load(ctx, shopID, paymentID)
@@ -271,14 +272,14 @@ func (p *Payer) Reference(ctx context.Context, shopID, paymentID string) (*View,
 		return nil, err
 	}
 	st := card.DeriveState(hist)
-	if err := card.Permit(e.set.Plan, st, escott.OpSearch, p.now()); err != nil {
+	if err := card.Permit(e.Set.Plan, st, escott.OpSearch, p.now()); err != nil {
 		return nil, err
 	}
 	proc, err := st.Handle(pay)
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.gw.Search(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
+	res, err := e.GW.Search(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
 	switch {
 	case errors.Is(err, escott.ErrExpired):
 		entry := p.historyEntry(pay, escott.OpSearch, res.Response, []string{"K12"}, 0)
@@ -295,14 +296,14 @@ func (p *Payer) Reference(ctx context.Context, shopID, paymentID string) (*View,
 			return p.svc.Emit(ctx, tx, shopID, kessai.EventPaymentExpired, pay)
 		})
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, payflow.StoreErr(err)
 		}
 		p.svc.Kick()
-		return p.view(pay, hist, e.set.Plan), nil
+		return p.view(pay, hist, e.Set.Plan), nil
 	case err != nil:
 		codes := gatewayCodes(err)
-		if isNoAnswer(err) {
-			return nil, errGatewayUnavailable()
+		if payflow.NoAnswer(err) {
+			return nil, payflow.ErrGatewayUnavailable()
 		}
 		return nil, &Failure{Err: &kessai.Error{Kind: kessai.KindDeclined, Code: "reference_failed",
 			Ja: "取引参照に失敗しました。" + escott.DescribeCodes(codes, "ja"), En: "The reference failed: " + escott.DescribeCodes(codes, "en")},
@@ -320,10 +321,10 @@ func (p *Payer) Reference(ctx context.Context, shopID, paymentID string) (*View,
 			return tx.UpdatePayment(ctx, pay)
 		})
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, payflow.StoreErr(err)
 		}
 	}
-	v := p.view(pay, hist, e.set.Plan)
+	v := p.view(pay, hist, e.Set.Plan)
 	v.Gateway = gv
 	return v, nil
 }
@@ -339,7 +340,7 @@ func (p *Payer) NewCharge(ctx context.Context, shopID, orderID string, amount in
 	if err != nil {
 		return nil, err
 	}
-	if err := card.CheckPlan(e.set.Plan); err != nil {
+	if err := card.CheckPlan(e.Set.Plan); err != nil {
 		return nil, err
 	}
 	if err := card.CheckAmount(amount); err != nil {
@@ -355,7 +356,7 @@ func (p *Payer) NewCharge(ctx context.Context, shopID, orderID string, amount in
 	// charged again from here.
 	pays, err := p.store.ListPayments(ctx, shopID, o.ID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	for _, old := range pays {
 		// Active payments are refused by createPayment with their own
@@ -374,9 +375,9 @@ func (p *Payer) NewCharge(ctx context.Context, shopID, orderID string, amount in
 		return nil, kessai.Errorf(kessai.KindConflict, "customer_not_member", "カード会員情報未登録",
 			"The order's customer has no saved card.")
 	}
-	if _, err := e.gw.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(m)); err != nil {
-		if isNoAnswer(err) {
-			return nil, errGatewayUnavailable()
+	if _, err := e.GW.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(m)); err != nil {
+		if payflow.NoAnswer(err) {
+			return nil, payflow.ErrGatewayUnavailable()
 		}
 		return nil, errCardNotFound
 	}
@@ -427,24 +428,7 @@ type ResolveInput struct {
 
 // Resolve settles an unknown payment.
 func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in ResolveInput) (*View, error) {
-	var v kessai.ValidationErrors
-	switch in.Outcome {
-	case "succeeded":
-		if !processChars(in.ProcessID) {
-			v.Add("process_id", "required", "process_id（e-SCOTT の管理画面に表示される取引の ProcessId）を指定してください。",
-				"process_id (the transaction's ProcessId from the e-SCOTT console) is required.")
-		}
-		if !processChars(in.ProcessPass) {
-			v.Add("process_pass", "required", "process_pass（ProcessPass）を指定してください。", "process_pass is required.")
-		}
-	case "failed":
-		if in.ProcessID != "" || in.ProcessPass != "" {
-			v.Add("process_id", "unexpected", "failed の場合 process_id は指定しません。", "process_id is not taken with outcome failed.")
-		}
-	default:
-		v.Add("outcome", "invalid_outcome", "outcome は succeeded か failed を指定してください。", "outcome must be succeeded or failed.")
-	}
-	if err := v.Err(); err != nil {
+	if err := payflow.CheckResolve(in.Outcome, in.ProcessID, in.ProcessPass, processChars).Err(); err != nil {
 		return nil, err
 	}
 	e, err := p.env(ctx, shopID, false)
@@ -455,26 +439,16 @@ func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in Resolv
 	if err != nil {
 		return nil, err
 	}
-	if pay.State != kessai.PaymentUnknown {
-		return nil, kessai.Errorf(kessai.KindConflict, "payment_not_unknown", "この決済は結果不明ではありません。",
-			"This payment's outcome is not unknown.")
-	}
-	atts, err := p.store.ListAttempts(ctx, shopID, pay.ID)
+	att, err := payflow.UndecidedAttempt(ctx, p.store, pay)
 	if err != nil {
-		return nil, storeErr(err)
-	}
-	var att *kessai.Attempt
-	for i := range atts {
-		if atts[i].Status == kessai.AttemptUnknown || atts[i].Status == kessai.AttemptPending {
-			att = &atts[i]
-		}
+		return nil, err
 	}
 	if att == nil {
-		return nil, internalf("cardpay: unknown payment %s has no unknown attempt", pay.ID)
+		return nil, payflow.Internalf("cardpay: unknown payment %s has no unknown attempt", pay.ID)
 	}
 	o, err := p.store.GetOrder(ctx, shopID, pay.OrderID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	now := p.now()
 	att.FinishedAt = now
@@ -488,7 +462,7 @@ func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in Resolv
 		orderTo = kessai.OrderFailed
 	} else {
 		proc := escott.Process{ProcessID: in.ProcessID, ProcessPass: in.ProcessPass}
-		res, err := e.gw.Search(ctx, escott.Ref{MerchantFree1: att.MerchantFree1, MerchantFree2: pay.OrderID}, proc)
+		res, err := e.GW.Search(ctx, escott.Ref{MerchantFree1: att.MerchantFree1, MerchantFree2: pay.OrderID}, proc)
 		if err != nil {
 			return nil, kessai.Errorf(kessai.KindInvalid, "process_not_found",
 				"指定の取引を e-SCOTT で確認できませんでした。ProcessId と ProcessPass を確認してください。",
@@ -512,7 +486,7 @@ func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in Resolv
 				"指定の ProcessId は別の決済（"+holder.ID+"）の取引です。",
 				"This ProcessId belongs to another payment ("+holder.ID+").")
 		} else if err != nil && !errors.Is(err, kessai.ErrNotFound) {
-			return nil, storeErr(err)
+			return nil, payflow.StoreErr(err)
 		}
 		att.Status, att.Resolution = kessai.AttemptSucceeded, "operator: confirmed with ProcessId "+in.ProcessID
 		entry = p.historyEntry(pay, att.Operation, res.Response, nil, amount)
@@ -527,7 +501,7 @@ func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in Resolv
 		if pay.State == kessai.PaymentCaptured {
 			events = []string{kessai.EventPaymentCaptured}
 		}
-		orderTo = card.OrderStatusAfterPayment(att.Operation, e.set.Card.CompletedStatus == kessai.OrderCompleted, o)
+		orderTo = card.OrderStatusAfterPayment(att.Operation, e.Set.Card.CompletedStatus == kessai.OrderCompleted, o)
 	}
 	pay.UpdatedAt = now
 	err = p.store.InTx(ctx, func(tx kessai.Store) error {
@@ -551,14 +525,17 @@ func (p *Payer) Resolve(ctx context.Context, shopID, paymentID string, in Resolv
 	})
 	if err != nil {
 		if errors.Is(err, kessai.ErrDuplicate) {
-			return nil, errAlreadyPaid
+			return nil, payflow.ErrAlreadyPaid
 		}
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	p.svc.Kick()
-	return p.view(pay, hist, e.set.Plan), nil
+	return p.view(pay, hist, e.Set.Plan), nil
 }
 
+// processChars reports whether s is plausible as a card ProcessId or
+// ProcessPass typed by an operator: 1–64 printable ASCII characters, none
+// of them a form separator (& or =).
 func processChars(s string) bool {
 	return s != "" && len(s) <= 64 && tokenChars(s) && !strings.ContainsAny(s, "&=")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 )
 
 const opsCustomer = "opc"
@@ -25,7 +26,7 @@ func opsEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	opts = append([]option{withCard("operation", "1Auth"), withSim(func(c *sim.Config) { c.TestMemberLifetime = -1 })}, opts...)
 	e := newEnv(t, opts...)
-	if _, err := e.payer.SaveCard(e.ctx, shopID, opsCustomer, cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
+	if _, err := e.payer.SaveCard(e.Ctx, shopID, opsCustomer, cardpay.SaveCardInput{Token: e.token(visaOK)}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -33,17 +34,17 @@ func opsEnv(t testing.TB, opts ...option) *env {
 
 // memberPayment pays a new order of amount with the saved card.
 func (e *env) memberPayment(amount int64) (*kessai.Order, *kessai.Payment) {
-	e.t.Helper()
+	e.T.Helper()
 	o := e.order(amount, forCustomer(opsCustomer))
 	res := e.mustPay(o, cardpay.PayInput{UseSavedCard: true})
-	return o, e.getPayment(res.Payment.ID)
+	return o, e.GetPayment(res.Payment.ID)
 }
 
 func (e *env) operate(p *kessai.Payment, op escott.OperateID, amount int64) *cardpay.View {
-	e.t.Helper()
-	v, err := e.payer.Operate(e.ctx, shopID, p.ID, op, amount)
+	e.T.Helper()
+	v, err := e.payer.Operate(e.Ctx, shopID, p.ID, op, amount)
 	if err != nil {
-		e.t.Fatalf("%s on %s: %v", op, p.ID, err)
+		e.T.Fatalf("%s on %s: %v", op, p.ID, err)
 	}
 	return v
 }
@@ -59,8 +60,8 @@ var opsStates = []struct {
 		// A declined checkout: the history has only the failed 1Auth.
 		o := e.order(1000, forCustomer(opsCustomer))
 		_, err := e.pay(o, e.tok(declineCd))
-		f := wantFailure(e.t, err, kessai.KindDeclined, "payment_failed")
-		return e.getOrder(o.ID), e.getPayment(f.PaymentID)
+		f := wantFailure(e.T, err, kessai.KindDeclined, "payment_failed")
+		return e.GetOrder(o.ID), e.GetPayment(f.PaymentID)
 	}},
 	{"authorized", kessai.PaymentAuthorized, func(e *env) (*kessai.Order, *kessai.Payment) {
 		return e.memberPayment(1000)
@@ -68,7 +69,7 @@ var opsStates = []struct {
 	{"captured", kessai.PaymentCaptured, func(e *env) (*kessai.Order, *kessai.Payment) {
 		o, p := e.memberPayment(1000)
 		e.operate(p, escott.OpCapture, 0)
-		return o, e.getPayment(p.ID)
+		return o, e.GetPayment(p.ID)
 	}},
 	{"gathered", kessai.PaymentCaptured, func(e *env) (*kessai.Order, *kessai.Payment) {
 		e.card("operation", "1Gathering")
@@ -77,25 +78,25 @@ var opsStates = []struct {
 	{"cancelled", kessai.PaymentCancelled, func(e *env) (*kessai.Order, *kessai.Payment) {
 		o, p := e.memberPayment(1000)
 		e.operate(p, escott.OpDelete, 0)
-		return o, e.getPayment(p.ID)
+		return o, e.GetPayment(p.ID)
 	}},
 	{"reauthorized", kessai.PaymentAuthorized, func(e *env) (*kessai.Order, *kessai.Payment) {
 		o, p := e.memberPayment(1000)
 		e.operate(p, escott.OpDelete, 0)
 		e.operate(p, escott.OpReAuth, 1000)
-		return o, e.getPayment(p.ID)
+		return o, e.GetPayment(p.ID)
 	}},
 	{"expired", kessai.PaymentExpired, func(e *env) (*kessai.Order, *kessai.Payment) {
 		o, p := e.memberPayment(1000)
-		e.advance(61 * day)
-		v, err := e.payer.Reference(e.ctx, shopID, p.ID)
+		e.Advance(61 * day)
+		v, err := e.payer.Reference(e.Ctx, shopID, p.ID)
 		if err != nil {
-			e.t.Fatal(err)
+			e.T.Fatal(err)
 		}
 		if v.State.Kind != kessai.PaymentExpired || !v.State.Expired || len(v.Operations) != 0 {
-			e.t.Fatalf("after K12: %+v", v.State)
+			e.T.Fatalf("after K12: %+v", v.State)
 		}
-		return o, e.getPayment(p.ID)
+		return o, e.GetPayment(p.ID)
 	}},
 }
 
@@ -129,7 +130,7 @@ func TestOperationMatrix(t *testing.T) {
 					t.Fatalf("reached %s, want %s", st.Kind, sc.kind)
 				}
 				// The operator's view lists exactly card.Operations.
-				v, err := e.payer.Get(e.ctx, shopID, p.ID)
+				v, err := e.payer.Get(e.Ctx, shopID, p.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -142,7 +143,7 @@ func TestOperationMatrix(t *testing.T) {
 				if p.ProcessID != "" {
 					before = e.simTxn(p.ProcessID)
 				}
-				calls := e.calls.count("")
+				calls := e.Calls.Count("")
 
 				if op == opNewCharge {
 					checkNewCharge(t, e, o, st)
@@ -155,19 +156,19 @@ func TestOperationMatrix(t *testing.T) {
 				var got *cardpay.View
 				switch op {
 				case escott.OpSearch:
-					got, err = e.payer.Reference(e.ctx, shopID, p.ID)
+					got, err = e.payer.Reference(e.Ctx, shopID, p.ID)
 				case escott.OpChange:
-					got, err = e.payer.Operate(e.ctx, shopID, p.ID, op, 1234)
+					got, err = e.payer.Operate(e.Ctx, shopID, p.ID, op, 1234)
 				case escott.OpReAuth:
-					got, err = e.payer.Operate(e.ctx, shopID, p.ID, op, 1500)
+					got, err = e.payer.Operate(e.Ctx, shopID, p.ID, op, 1500)
 				default:
-					got, err = e.payer.Operate(e.ctx, shopID, p.ID, op, 0)
+					got, err = e.payer.Operate(e.Ctx, shopID, p.ID, op, 0)
 				}
 				if allowed != nil {
 					want := allowed.(*kessai.Error)
 					wantErr(t, err, want.Kind, want.Code)
-					if n := e.calls.count(""); n != calls {
-						t.Fatalf("refused %s still called the gateway: %v", op, e.calls.since(calls))
+					if n := e.Calls.Count(""); n != calls {
+						t.Fatalf("refused %s still called the gateway: %v", op, e.Calls.Since(calls))
 					}
 					if p.ProcessID != "" {
 						if after := e.simTxn(p.ProcessID); after.Status != before.Status || len(after.History) != len(before.History) {
@@ -210,7 +211,7 @@ func checkAllowedOp(t *testing.T, e *env, p *kessai.Payment, st card.State, op e
 		t.Fatalf("%s from %s: derived %s ¥%d, view %s ¥%d, want %s ¥%d", op, st.Kind, after.Kind, after.Amount,
 			v.State.Kind, v.State.Amount, wantKind, wantAmount)
 	}
-	stored := e.getPayment(p.ID)
+	stored := e.GetPayment(p.ID)
 	if stored.State != wantKind {
 		t.Fatalf("stored state %s, want %s", stored.State, wantKind)
 	}
@@ -226,7 +227,7 @@ func checkAllowedOp(t *testing.T, e *env, p *kessai.Payment, st card.State, op e
 	}
 	if op == escott.OpSearch && wantKind == kessai.PaymentExpired {
 		// The gateway says K12 again: recorded, still expired.
-		h := e.history(p.ID)
+		h := e.History(p.ID)
 		if v.Gateway != nil || h[len(h)-1].ResponseCd != "K12" || len(v.Operations) != 0 {
 			t.Fatalf("reference of an expired payment: %+v, last history %+v", v.Gateway, h[len(h)-1])
 		}
@@ -238,18 +239,18 @@ func checkAllowedOp(t *testing.T, e *env, p *kessai.Payment, st card.State, op e
 		}
 		return
 	}
-	h := e.history(p.ID)
+	h := e.History(p.ID)
 	last := h[len(h)-1]
 	if last.Operation != op || last.ResponseCd != "OK" || last.TransactionID == "" {
 		t.Fatalf("last history entry %+v", last)
 	}
 	ev := map[escott.OperateID]string{escott.OpCapture: kessai.EventPaymentCaptured, escott.OpDelete: kessai.EventPaymentCanceled,
 		escott.OpChange: kessai.EventPaymentAmountChanged, escott.OpReAuth: kessai.EventPaymentReauthorized}[op]
-	if evs := e.eventsAbout(p.ID); evs[len(evs)-1] != ev {
+	if evs := e.EventsAbout(p.ID); evs[len(evs)-1] != ev {
 		t.Fatalf("events %v, want %s last", evs, ev)
 	}
 	// Follow-ups never change the order (ADMIN-17).
-	if o := e.getOrder(p.OrderID); o.Status != kessai.OrderProcessing {
+	if o := e.GetOrder(p.OrderID); o.Status != kessai.OrderProcessing {
 		t.Fatalf("order %s", o.Status)
 	}
 }
@@ -259,11 +260,11 @@ func checkAllowedOp(t *testing.T, e *env, p *kessai.Payment, st card.State, op e
 // transaction.
 func checkNewCharge(t *testing.T, e *env, o *kessai.Order, st card.State) {
 	t.Helper()
-	calls := e.calls.count(escott.OpAuth) + e.calls.count(escott.OpGathering)
-	v, err := e.payer.NewCharge(e.ctx, shopID, o.ID, 1500, false)
+	calls := e.Calls.Count(escott.OpAuth) + e.Calls.Count(escott.OpGathering)
+	v, err := e.payer.NewCharge(e.Ctx, shopID, o.ID, 1500, false)
 	if card.Allowed(st, escott.OpAuth) != nil {
 		wantErr(t, err, kessai.KindConflict, "")
-		if n := e.calls.count(escott.OpAuth) + e.calls.count(escott.OpGathering); n != calls {
+		if n := e.Calls.Count(escott.OpAuth) + e.Calls.Count(escott.OpGathering); n != calls {
 			t.Fatal("refused new charge reached the gateway")
 		}
 		return
@@ -279,7 +280,7 @@ func checkNewCharge(t *testing.T, e *env, o *kessai.Order, st card.State) {
 	if tx.KaiinID != m.KaiinID || tx.Amount != 1500 || tx.Status != "AUTH" || tx.MerchantFree2 != o.ID {
 		t.Fatalf("simulator %+v", tx)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	if !slices.Equal(v.Operations, card.Operations(card.State{Kind: kessai.PaymentAuthorized, Entry: &kessai.HistoryEntry{Operation: escott.OpAuth}})) {
 		t.Fatalf("operations %v", v.Operations)
 	}
@@ -294,15 +295,15 @@ func TestNewChargeAfterCancelOrExpiry(t *testing.T) {
 	t.Parallel()
 	e := opsEnv(t, withCard("operation", "1Gathering"))
 	o, p := e.memberPayment(1000)
-	e.advance(61 * day)
-	if _, err := e.payer.Reference(e.ctx, shopID, p.ID); err != nil {
+	e.Advance(61 * day)
+	if _, err := e.payer.Reference(e.Ctx, shopID, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, e.getPayment(p.ID), kessai.PaymentExpired)
+	paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentExpired)
 	if tx := e.simTxn(p.ProcessID); tx.Status != "CAPTURED" {
 		t.Fatalf("simulator %+v", tx)
 	}
-	_, err := e.payer.NewCharge(e.ctx, shopID, o.ID, 1000, true)
+	_, err := e.payer.NewCharge(e.Ctx, shopID, o.ID, 1000, true)
 	if err == nil {
 		t.Errorf("second charge of order %s accepted; the gateway now holds %d captured transactions for it", o.ID, len(e.simTxnsOf(o.ID)))
 	}
@@ -319,9 +320,9 @@ func TestOperationMembers(t *testing.T) {
 	if !mp.WithMember || e.simTxn(mp.ProcessID).KaiinID == "" {
 		t.Fatalf("member payment %+v", mp)
 	}
-	n := e.calls.count("")
+	n := e.Calls.Count("")
 	e.operate(mp, escott.OpCapture, 0)
-	if got := e.calls.since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpCapture}) {
+	if got := e.Calls.Since(n); !slices.Equal(got, []escott.OperateID{escott.OpMemRefM, escott.OpCapture}) {
 		t.Fatalf("gateway calls %v", got)
 	}
 	e.operate(mp, escott.OpChange, 1100)
@@ -336,13 +337,13 @@ func TestOperationMembers(t *testing.T) {
 	// on the follow-ups (K81 otherwise), one call each.
 	o := e.order(900, forCustomer(opsCustomer))
 	res := e.mustPay(o, e.tok(masterOK))
-	tp := e.getPayment(res.Payment.ID)
+	tp := e.GetPayment(res.Payment.ID)
 	if tp.WithMember || e.simTxn(tp.ProcessID).KaiinID != "" {
 		t.Fatalf("token payment %+v", tp)
 	}
-	n = e.calls.count("")
+	n = e.Calls.Count("")
 	e.operate(tp, escott.OpCapture, 0)
-	if got := e.calls.since(n); !slices.Equal(got, []escott.OperateID{escott.OpCapture}) {
+	if got := e.Calls.Since(n); !slices.Equal(got, []escott.OperateID{escott.OpCapture}) {
 		t.Fatalf("gateway calls %v", got)
 	}
 }
@@ -355,34 +356,34 @@ func TestHandlingPeriod(t *testing.T) {
 	e := opsEnv(t)
 	_, p60 := e.memberPayment(1000)
 	_, p61 := e.memberPayment(2000)
-	e.advance(60 * day)
+	e.Advance(60 * day)
 	e.operate(p60, escott.OpCapture, 0)
 	if e.simTxn(p60.ProcessID).Status != "CAPTURED" {
 		t.Fatal("day 60 capture did not reach the gateway")
 	}
-	e.advance(day)
-	n := e.calls.count("")
+	e.Advance(day)
+	n := e.Calls.Count("")
 	for _, op := range []escott.OperateID{escott.OpCapture, escott.OpDelete, escott.OpChange, escott.OpReAuth} {
-		_, err := e.payer.Operate(e.ctx, shopID, p61.ID, op, 1500)
+		_, err := e.payer.Operate(e.Ctx, shopID, p61.ID, op, 1500)
 		wantErr(t, err, kessai.KindConflict, card.CodeHandlingPeriodExpired)
 	}
-	if got := e.calls.since(n); len(got) != 0 {
+	if got := e.Calls.Since(n); len(got) != 0 {
 		t.Fatalf("gateway calls after the period: %v", got)
 	}
 	// The reference is exempt and learns K12 from the gateway.
-	v, err := e.payer.Reference(e.ctx, shopID, p61.ID)
+	v, err := e.payer.Reference(e.Ctx, shopID, p61.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.State.Kind != kessai.PaymentExpired || len(v.Operations) != 0 || v.State.LabelJa != "期限切れ" {
 		t.Fatalf("view %+v ops %v", v.State, v.Operations)
 	}
-	wantState(t, e.getPayment(p61.ID), kessai.PaymentExpired)
-	h := e.history(p61.ID)
+	paytest.WantState(t, e.GetPayment(p61.ID), kessai.PaymentExpired)
+	h := e.History(p61.ID)
 	if last := h[len(h)-1]; last.Operation != escott.OpSearch || last.ResponseCd != "K12" {
 		t.Fatalf("history %+v", h)
 	}
-	if evs := e.eventsAbout(p61.ID); evs[len(evs)-1] != kessai.EventPaymentExpired {
+	if evs := e.EventsAbout(p61.ID); evs[len(evs)-1] != kessai.EventPaymentExpired {
 		t.Fatalf("events %v", evs)
 	}
 }
@@ -393,16 +394,16 @@ func TestAmountChange(t *testing.T) {
 	t.Parallel()
 	e := opsEnv(t)
 	_, p := e.memberPayment(3000)
-	n, hist := e.calls.count(""), len(e.history(p.ID))
+	n, hist := e.Calls.Count(""), len(e.History(p.ID))
 	v := e.operate(p, escott.OpChange, 3000)
 	if !v.Noop || v.State.Amount != 3000 {
 		t.Fatalf("view %+v", v)
 	}
-	if e.calls.count("") != n || len(e.history(p.ID)) != hist {
+	if e.Calls.Count("") != n || len(e.History(p.ID)) != hist {
 		t.Fatal("a no-op change called the gateway or wrote history")
 	}
 	for _, amount := range []int64{0, -1, card.MaxAmount + 1} {
-		_, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpChange, amount)
+		_, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpChange, amount)
 		wantField(t, err, "amount", "")
 	}
 	v = e.operate(p, escott.OpChange, 2500)
@@ -412,16 +413,16 @@ func TestAmountChange(t *testing.T) {
 	if tx := e.simTxn(p.ProcessID); tx.Amount != 2500 || tx.Status != "AUTH" {
 		t.Fatalf("simulator %+v", tx)
 	}
-	if got := e.getPayment(p.ID); got.Amount != 2500 {
+	if got := e.GetPayment(p.ID); got.Amount != 2500 {
 		t.Fatalf("payment amount %d", got.Amount)
 	}
 	// A re-authorisation at the same amount is not a no-op.
-	n = e.calls.count(escott.OpReAuth)
-	if v := e.operate(p, escott.OpReAuth, 2500); v.Noop || e.calls.count(escott.OpReAuth) != n+1 {
+	n = e.Calls.Count(escott.OpReAuth)
+	if v := e.operate(p, escott.OpReAuth, 2500); v.Noop || e.Calls.Count(escott.OpReAuth) != n+1 {
 		t.Fatalf("re-auth at the same amount: %+v", v)
 	}
 	// An operation that is not a card follow-up.
-	_, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpAuth, 100)
+	_, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpAuth, 100)
 	wantErr(t, err, kessai.KindInvalid, card.CodeUnsupportedOperation)
 }
 
@@ -431,8 +432,8 @@ func TestLightPlan(t *testing.T) {
 	t.Parallel()
 	e := opsEnv(t)
 	o, p := e.memberPayment(1000)
-	e.settings(map[string]any{"plan": "light"})
-	n := e.calls.count("")
+	e.Settings(map[string]any{"plan": "light"})
+	n := e.Calls.Count("")
 	check := func(err error) {
 		t.Helper()
 		ke := wantErr(t, err, kessai.KindForbidden, card.CodeLightPlan)
@@ -441,17 +442,17 @@ func TestLightPlan(t *testing.T) {
 		}
 	}
 	for _, op := range []escott.OperateID{escott.OpCapture, escott.OpDelete, escott.OpChange, escott.OpReAuth} {
-		_, err := e.payer.Operate(e.ctx, shopID, p.ID, op, 500)
+		_, err := e.payer.Operate(e.Ctx, shopID, p.ID, op, 500)
 		check(err)
 	}
-	_, err := e.payer.Reference(e.ctx, shopID, p.ID)
+	_, err := e.payer.Reference(e.Ctx, shopID, p.ID)
 	check(err)
-	_, err = e.payer.NewCharge(e.ctx, shopID, o.ID, 500, false)
+	_, err = e.payer.NewCharge(e.Ctx, shopID, o.ID, 500, false)
 	check(err)
-	if got := e.calls.since(n); len(got) != 0 {
+	if got := e.Calls.Since(n); len(got) != 0 {
 		t.Fatalf("gateway calls on the light plan: %v", got)
 	}
-	v, err := e.payer.Get(e.ctx, shopID, p.ID)
+	v, err := e.payer.Get(e.Ctx, shopID, p.ID)
 	if err != nil || len(v.Operations) != 0 || v.State.Kind != kessai.PaymentAuthorized {
 		t.Fatalf("light view %+v %v", v, err)
 	}
@@ -463,7 +464,7 @@ func TestNewCharge(t *testing.T) {
 	t.Parallel()
 	e := opsEnv(t)
 	o := e.order(8000, forCustomer(opsCustomer))
-	v, err := e.payer.NewCharge(e.ctx, shopID, o.ID, 7500, true)
+	v, err := e.payer.NewCharge(e.Ctx, shopID, o.ID, 7500, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,31 +475,31 @@ func TestNewCharge(t *testing.T) {
 	if tx := e.oneSimTxn(o.ID); tx.KaiinID != m.KaiinID || tx.Amount != 7500 || tx.Status != "CAPTURED" || tx.PayType != "01" {
 		t.Fatalf("simulator %+v", tx)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	// The order is paid now.
-	_, err = e.payer.NewCharge(e.ctx, shopID, o.ID, 7500, true)
+	_, err = e.payer.NewCharge(e.Ctx, shopID, o.ID, 7500, true)
 	wantErr(t, err, kessai.KindConflict, "order_already_paid")
 
-	n := e.calls.count("")
-	_, err = e.payer.NewCharge(e.ctx, shopID, e.order(1000, forCustomer("nobody")).ID, 1000, false)
+	n := e.Calls.Count("")
+	_, err = e.payer.NewCharge(e.Ctx, shopID, e.order(1000, forCustomer("nobody")).ID, 1000, false)
 	wantErr(t, err, kessai.KindConflict, "customer_not_member")
-	_, err = e.payer.NewCharge(e.ctx, shopID, e.order(1000).ID, 1000, false)
+	_, err = e.payer.NewCharge(e.Ctx, shopID, e.order(1000).ID, 1000, false)
 	wantErr(t, err, kessai.KindConflict, "customer_not_member")
-	_, err = e.payer.NewCharge(e.ctx, shopID, o.ID, 0, false)
+	_, err = e.payer.NewCharge(e.Ctx, shopID, o.ID, 0, false)
 	wantField(t, err, "amount", card.CodeInvalidAmount)
-	if got := e.calls.since(n); len(got) != 0 {
+	if got := e.Calls.Since(n); len(got) != 0 {
 		t.Fatalf("gateway calls %v", got)
 	}
 	// A declined new charge is reported with the codes for the operator
 	// (ERR-02).
-	e.sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpAuth, ResponseCd: "G12", Times: 1})
+	e.Sim.AddFault(sim.Fault{Kind: sim.FaultResponseCode, Op: escott.OpAuth, ResponseCd: "G12", Times: 1})
 	o2 := e.order(1000, forCustomer(opsCustomer))
-	_, err = e.payer.NewCharge(e.ctx, shopID, o2.ID, 1000, false)
+	_, err = e.payer.NewCharge(e.Ctx, shopID, o2.ID, 1000, false)
 	f := wantFailure(t, err, kessai.KindDeclined, "payment_failed")
 	if !slices.Equal(f.Codes, []string{"G12"}) || !strings.Contains(f.Err.Ja, "G12") {
 		t.Fatalf("failure %+v %q", f, f.Err.Ja)
 	}
-	wantStatus(t, e.getOrder(o2.ID), kessai.OrderFailed)
+	paytest.WantStatus(t, e.GetOrder(o2.ID), kessai.OrderFailed)
 	var target *cardpay.Failure
 	if !errors.As(err, &target) {
 		t.Fatal("not a Failure")

@@ -5,8 +5,8 @@
 //
 // The rules it applies live in package card (states, permissions, PayType,
 // order status) and in escott (the wire); this package is the sequencing
-// and the bookkeeping around each gateway call, which follows design §2
-// principle 3 and §4:
+// and the bookkeeping around each gateway call (the part collections share
+// is in internal/payflow), which follows design §2 principle 3 and §4:
 //
 //   - An order has at most one active payment (the store refuses a second,
 //     kessai.PaymentState.Active), so two simultaneous checkouts of one
@@ -29,7 +29,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -38,6 +37,7 @@ import (
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/gateway"
+	"github.com/kessai/kessai/internal/payflow"
 	"github.com/kessai/kessai/service"
 )
 
@@ -112,89 +112,31 @@ func New(cfg Config) *Payer {
 	return p
 }
 
-// shopEnv is what one call needs of its shop: the settings and the card
-// client built from them.
-type shopEnv struct {
-	shopID string
-	set    kessai.Settings
-	gw     *escott.Client
+// cardMethod is the card side of a shop, as payflow.LoadEnv loads it.
+var cardMethod = payflow.Method{
+	Available: func(set *kessai.Settings) bool { ok, _ := set.CardAvailable(); return ok },
+	Unavailable: func() *kessai.Error {
+		return kessai.Errorf(kessai.KindConflict, "card_unavailable",
+			"クレジットカード決済は現在ご利用いただけません。", "Card payments are not available in this shop.")
+	},
+	Client: (*gateway.Factory).Card,
 }
 
 // env loads the shop's settings and card client. The card method must be
 // usable (enabled and configured) for checkout; operations on existing
 // payments only need the credentials, so they pass needEnabled=false.
-func (p *Payer) env(ctx context.Context, shopID string, needEnabled bool) (*shopEnv, error) {
-	set, _, err := p.svc.GetSettings(ctx, shopID)
-	if err != nil {
-		return nil, err
-	}
-	if needEnabled {
-		if ok, _ := set.CardAvailable(); !ok {
-			return nil, kessai.Errorf(kessai.KindConflict, "card_unavailable",
-				"クレジットカード決済は現在ご利用いただけません。", "Card payments are not available in this shop.")
-		}
-	}
-	c, err := p.gw.Card(&set)
-	if err != nil {
-		return nil, err
-	}
-	return &shopEnv{shopID: shopID, set: set, gw: c}, nil
+func (p *Payer) env(ctx context.Context, shopID string, needEnabled bool) (*payflow.Env, error) {
+	return payflow.LoadEnv(ctx, p.svc, p.gw, cardMethod, shopID, needEnabled)
 }
 
 func (p *Payer) now() time.Time { return p.svc.Now() }
 
 // newCode returns a fresh MerchantFree1.
-func (p *Payer) newCode() (string, error) {
-	c, err := escott.NewMerchantFree1(p.rand)
-	if err != nil {
-		return "", kessai.Internal(err)
-	}
-	return c, nil
-}
+func (p *Payer) newCode() (string, error) { return payflow.NewCode(p.rand) }
 
-// historyFields masks an answer's fields for the history (ProcessId stays:
-// card.DeriveState hands it to the next operation; ProcessPass is kept
-// sealed on the payment instead).
-func historyFields(r *escott.Response) map[string]string {
-	if r == nil {
-		return nil
-	}
-	out := make(map[string]string, len(r.Fields))
-	for k, v := range r.Fields {
-		if len(v) == 0 {
-			continue
-		}
-		out[k] = escott.MaskValue(k, v[0])
-	}
-	return out
-}
-
-// historyEntry builds the history row of one answer (spec §12.5).
+// historyEntry builds the history row of one answer (payflow.HistoryEntry).
 func (p *Payer) historyEntry(pay *kessai.Payment, op escott.OperateID, r *escott.Response, codes []string, amount int64) *kessai.HistoryEntry {
-	now := p.now()
-	h := &kessai.HistoryEntry{ID: kessai.NewID("his", now), ShopID: pay.ShopID, PaymentID: pay.ID, At: now,
-		Operation: op, Amount: amount, Fields: historyFields(r)}
-	if r != nil {
-		h.TransactionID = r.TransactionID()
-	}
-	switch {
-	case len(codes) == 0:
-		h.ResponseCd = escott.CodeOK
-	default:
-		h.ResponseCd = joinCodes(codes)
-	}
-	return h
-}
-
-func joinCodes(codes []string) string {
-	s := ""
-	for i, c := range codes {
-		if i > 0 {
-			s += "|"
-		}
-		s += c
-	}
-	return s
+	return payflow.HistoryEntry(p.now(), pay, op, r, codes, amount)
 }
 
 // gatewayCodes returns the failure codes of a gateway error (["NG"] for no
@@ -272,27 +214,6 @@ func errPaymentUnknown() *kessai.Error {
 		Ja: "決済結果を確認できませんでした。二重決済を防ぐため、再度のお支払いはしないでください。ショップからのご連絡をお待ちください。",
 		En: "The payment result could not be confirmed. To avoid paying twice, do not pay again; the shop will contact you."}
 }
-
-// storeErr gives store errors a kind (the service's translation is not
-// exported; these are the cases cardpay meets).
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ke *kessai.Error
-	if errors.As(err, &ke) {
-		return err
-	}
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &kessai.Error{Kind: kessai.KindUnavailable, Code: "request_cancelled",
-			Ja: "処理が中断されました。もう一度お試しください。", En: "The request was interrupted. Please try again.", Err: err}
-	}
-	return kessai.Internal(err)
-}
-
-// internalf is an internal error with a formatted cause.
-func internalf(format string, args ...any) error { return kessai.Internal(fmt.Errorf(format, args...)) }
 
 // serviceCheckURL checks a return URL (service.CheckReturnURL).
 func serviceCheckURL(raw string) *kessai.Error {

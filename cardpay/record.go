@@ -3,30 +3,19 @@ package cardpay
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
-// payableStatuses are the order statuses a shopper may pay from: not yet
-// paid, or paid unsuccessfully before (CARD-17: the shopper can retry).
-var payableStatuses = []kessai.OrderStatus{kessai.OrderPending, kessai.OrderFailed}
-
-var (
-	errInProgress = kessai.Errorf(kessai.KindConflict, "payment_in_progress",
-		"この注文の決済はすでに処理中です。完了までお待ちください。",
-		"A payment of this order is already in progress. Wait for it to finish.")
-	// errSuperseded refuses to charge a payment that was replaced by a
-	// newer checkout of the order (or abandoned) while its shopper was at
-	// the gateway's page: the newer checkout is the one that pays.
-	errSuperseded = kessai.Errorf(kessai.KindConflict, "payment_superseded",
-		"この決済手続きは、同じ注文の新しい手続きに置き換えられたため中止しました。請求は発生していません。",
-		"This checkout was replaced by a newer checkout of the same order and was stopped. Nothing was charged.")
-	errAlreadyPaid = kessai.Errorf(kessai.KindConflict, "order_already_paid",
-		"この注文はすでに支払い済みです。", "This order has already been paid.")
-)
+// errSuperseded refuses to charge a payment that was replaced by a newer
+// checkout of the order (or abandoned) while its shopper was at the
+// gateway's page: the newer checkout is the one that pays.
+var errSuperseded = kessai.Errorf(kessai.KindConflict, "payment_superseded",
+	"この決済手続きは、同じ注文の新しい手続きに置き換えられたため中止しました。請求は発生していません。",
+	"This checkout was replaced by a newer checkout of the same order and was stopped. Nothing was charged.")
 
 // errUnknownBlocks is the refusal while an earlier payment's outcome is
 // unknown: paying again could charge twice.
@@ -52,20 +41,20 @@ func (p *Payer) createPayment(ctx context.Context, pay *kessai.Payment) error {
 			return nil
 		}
 		if !errors.Is(err, kessai.ErrDuplicate) {
-			return storeErr(err)
+			return payflow.StoreErr(err)
 		}
 		if err := p.supersede(ctx, pay.ShopID, pay.OrderID); err != nil {
 			return err
 		}
 	}
-	return errInProgress
+	return payflow.ErrInProgress
 }
 
 // supersede clears the way for a new payment of an order, or says why not.
 func (p *Payer) supersede(ctx context.Context, shopID, orderID string) error {
 	pays, err := p.store.ListPayments(ctx, shopID, orderID)
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	var cur *kessai.Payment
 	for i := range pays {
@@ -81,52 +70,30 @@ func (p *Payer) supersede(ctx context.Context, shopID, orderID string) error {
 		return errUnknownBlocks()
 	case kessai.PaymentNew:
 	default:
-		return errAlreadyPaid
+		return payflow.ErrAlreadyPaid
 	}
-	atts, err := p.store.ListAttempts(ctx, shopID, cur.ID)
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, a := range atts {
-		if a.Status == kessai.AttemptPending || a.Status == kessai.AttemptUnknown {
-			return errInProgress
-		}
+	if err := payflow.CheckNoCall(ctx, p.store, cur); err != nil {
+		return err
 	}
 	now := p.now()
+	// A browser return may be about to charge it (returnRunning): a card
+	// payment's own reason to wait, before its sessions are taken.
 	running, err := p.returnRunning(ctx, cur)
 	if err != nil {
 		return err
 	}
 	if running {
-		return errInProgress
+		return payflow.ErrInProgress
 	}
-	sessions, err := p.store.ListOpenCheckoutSessions(ctx, shopID, orderID)
-	if err != nil {
-		return storeErr(err)
-	}
-	idle := now.Sub(cur.UpdatedAt) > p.stale
-	for _, s := range sessions {
-		if s.PaymentID != cur.ID {
-			continue
-		}
-		err := p.store.ConsumeCheckoutSession(ctx, shopID, s.ID, now)
-		if errors.Is(err, kessai.ErrConflict) {
-			return errInProgress // its return is being handled right now
-		}
-		if err != nil {
-			return storeErr(err)
-		}
-		idle = true
-	}
-	if !idle {
-		return errInProgress
+	if err := payflow.TakeOver(ctx, p.store, cur, now, p.stale); err != nil {
+		return err
 	}
 	abandoned, err := p.abandon(ctx, cur, "superseded")
 	if err != nil {
 		return err
 	}
 	if !abandoned {
-		return errInProgress // an attempt began meanwhile
+		return payflow.ErrInProgress // an attempt began meanwhile
 	}
 	return nil
 }
@@ -146,7 +113,7 @@ func (p *Payer) returnRunning(ctx context.Context, pay *kessai.Payment) (bool, e
 		return false, nil
 	}
 	if err != nil {
-		return false, storeErr(err)
+		return false, payflow.StoreErr(err)
 	}
 	if s.PaymentID != pay.ID || s.ConsumedAt.IsZero() {
 		return false, nil
@@ -188,7 +155,7 @@ func (p *Payer) abandon(ctx context.Context, pay *kessai.Payment, reason string)
 		return p.svc.Emit(ctx, tx, pay.ShopID, kessai.EventPaymentFailed, cur)
 	})
 	if err != nil {
-		return false, storeErr(err)
+		return false, payflow.StoreErr(err)
 	}
 	if abandoned {
 		p.svc.Kick()
@@ -208,8 +175,7 @@ func (p *Payer) abandon(ctx context.Context, pay *kessai.Payment, reason string)
 // fresh data; on SQLite they run one after the other.
 func (p *Payer) beginAttempt(ctx context.Context, pay *kessai.Payment, op escott.OperateID, code string, amount int64, charge bool) (*kessai.Attempt, error) {
 	now := p.now()
-	a := &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: pay.ShopID, PaymentID: pay.ID, Operation: op,
-		MerchantFree1: code, Amount: amount, Status: kessai.AttemptPending, CreatedAt: now}
+	a := payflow.NewAttempt(now, pay, op, code, amount)
 	var err error
 	if charge {
 		err = p.store.InTx(ctx, func(tx kessai.Store) error {
@@ -230,48 +196,13 @@ func (p *Payer) beginAttempt(ctx context.Context, pay *kessai.Payment, op escott
 	} else {
 		err = p.store.CreateAttempt(ctx, a)
 	}
-	switch {
-	case err == nil:
-		return a, nil
-	case errors.Is(err, errSuperseded):
+	if errors.Is(err, errSuperseded) {
 		return nil, errSuperseded
-	case errors.Is(err, kessai.ErrDuplicate):
-		return nil, errInProgress
 	}
-	return nil, storeErr(err)
-}
-
-// outcome is how a gateway call ended, for the bookkeeping.
-type outcome int
-
-const (
-	succeeded outcome = iota
-	failed
-	unknown
-)
-
-func outcomeOf(err error) outcome {
-	switch {
-	case err == nil:
-		return succeeded
-	case escott.IsUncertain(err):
-		return unknown
+	if err := payflow.AttemptErr(err); err != nil {
+		return nil, err
 	}
-	return failed
-}
-
-// finishAttempt fills in an attempt's outcome (not written yet).
-func finishAttempt(a *kessai.Attempt, o outcome, codes []string, at time.Time) {
-	a.FinishedAt = at
-	a.Codes = codes
-	switch o {
-	case succeeded:
-		a.Status = kessai.AttemptSucceeded
-	case unknown:
-		a.Status = kessai.AttemptUnknown
-	default:
-		a.Status = kessai.AttemptFailed
-	}
+	return a, nil
 }
 
 // authCall is one authorisation (1Auth/1Gathering) and what it was for.
@@ -284,31 +215,31 @@ type authCall struct {
 
 // authorize runs the authorisation of a payment and settles it: the
 // attempt first, then the call, then one transaction with the outcome.
-func (p *Payer) authorize(ctx context.Context, e *shopEnv, c authCall) error {
+func (p *Payer) authorize(ctx context.Context, e *payflow.Env, c authCall) error {
 	att, err := p.beginAttempt(ctx, c.pay, c.req.Op(), c.req.MerchantFree1, c.req.Amount, true)
 	if err != nil {
 		return err
 	}
-	res, callErr := e.gw.Authorize(ctx, c.req)
+	res, callErr := e.GW.Authorize(ctx, c.req)
 	return p.settleAuth(ctx, e, c, att, res, callErr)
 }
 
 // settleAuth writes an authorisation's outcome: attempt, payment, history,
 // order status and events, together.
-func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kessai.Attempt, res *escott.AuthResult, callErr error) error {
-	oc := outcomeOf(callErr)
+func (p *Payer) settleAuth(ctx context.Context, e *payflow.Env, c authCall, att *kessai.Attempt, res *escott.AuthResult, callErr error) error {
+	oc := payflow.OutcomeOf(callErr)
 	codes := gatewayCodes(callErr)
 	unreached := notSent(callErr)
 	if callErr != nil && codes == nil {
 		// Not a gateway answer at all (bad request built, cancelled
 		// before sending): nothing can have happened at the gateway.
 		codes = []string{escott.CodeNG}
-		if errors.Is(callErr, context.Canceled) || errors.Is(callErr, context.DeadlineExceeded) {
-			oc = unknown
+		if payflow.Cancelled(callErr) {
+			oc = payflow.Unknown
 		}
 	}
 	now := p.now()
-	finishAttempt(att, oc, codes, now)
+	payflow.FinishAttempt(att, oc, codes, now)
 	pay := c.pay
 	pay.UpdatedAt = now
 	var resp *escott.Response
@@ -317,7 +248,7 @@ func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kes
 	}
 	var events []string
 	switch oc {
-	case succeeded:
+	case payflow.Succeeded:
 		pay.State = kessai.PaymentAuthorized
 		events = append(events, kessai.EventPaymentAuthorized)
 		if c.req.Capture {
@@ -336,7 +267,7 @@ func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kes
 		pay.SecureResultCode = c.req.ThreeDS.SecureResultCode
 		pay.Consent = c.consent
 		pay.FailureCodes = nil
-	case unknown:
+	case payflow.Unknown:
 		pay.State = kessai.PaymentUnknown
 		pay.TransactionCode = c.req.MerchantFree1
 		pay.FailureCodes = codes
@@ -347,35 +278,27 @@ func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kes
 		events = append(events, kessai.EventPaymentFailed)
 	}
 	var hist *kessai.HistoryEntry
-	if oc != unknown {
+	if oc != payflow.Unknown {
 		hist = p.historyEntry(pay, c.req.Op(), resp, codes, c.req.Amount)
-		if oc == succeeded && !c.req.ThreeDS.IsZero() {
+		if oc == payflow.Succeeded && !c.req.ThreeDS.IsZero() {
 			// The plugins add the 3DS result and the consent to the
 			// logged answer (CARD-09, ADMIN-02).
 			hist.Fields["SecureResultCode"] = c.req.ThreeDS.SecureResultCode
 		}
-		if oc == succeeded && c.consent {
+		if oc == payflow.Succeeded && c.consent {
 			hist.Fields["Agreement"] = "1"
 		}
 	}
 	var orderTo kessai.OrderStatus
 	switch oc {
-	case succeeded:
-		orderTo = card.OrderStatusAfterPayment(c.req.Op(), e.set.Card.CompletedStatus == kessai.OrderCompleted, c.order)
-	case failed:
+	case payflow.Succeeded:
+		orderTo = card.OrderStatusAfterPayment(c.req.Op(), e.Set.Card.CompletedStatus == kessai.OrderCompleted, c.order)
+	case payflow.Failed:
 		orderTo = kessai.OrderFailed
 	}
 	err := p.store.InTx(ctx, func(tx kessai.Store) error {
-		if err := tx.FinishAttempt(ctx, att); err != nil {
+		if err := payflow.RecordOutcome(ctx, tx, att, pay, hist); err != nil {
 			return err
-		}
-		if err := tx.UpdatePayment(ctx, pay); err != nil {
-			return err
-		}
-		if hist != nil {
-			if err := tx.AppendHistory(ctx, hist); err != nil {
-				return err
-			}
 		}
 		for _, ev := range events {
 			if err := p.svc.Emit(ctx, tx, pay.ShopID, ev, pay); err != nil {
@@ -393,13 +316,13 @@ func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kes
 		// is the truth from the database's point of view.
 		p.log.ErrorContext(ctx, "cardpay: authorisation outcome not recorded", "shop", pay.ShopID, "payment", pay.ID,
 			"attempt", att.ID, "outcome", oc, "codes", codes, "error", err)
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	switch oc {
-	case succeeded:
+	case payflow.Succeeded:
 		return nil
-	case unknown:
+	case payflow.Unknown:
 		p.log.WarnContext(ctx, "cardpay: authorisation outcome unknown", "shop", pay.ShopID, "payment", pay.ID,
 			"merchant_free1", c.req.MerchantFree1, "error", callErr)
 		return unknownFailure(pay)
@@ -416,7 +339,7 @@ func (p *Payer) settleAuth(ctx context.Context, e *shopEnv, c authCall, att *kes
 // setOrderStatus moves the order to a status (from the payable ones) and
 // emits order.updated when it changed.
 func (p *Payer) setOrderStatus(ctx context.Context, tx kessai.Store, o *kessai.Order, to kessai.OrderStatus) error {
-	changed, err := tx.SetOrderStatus(ctx, o.ShopID, o.ID, payableStatuses, to, p.now())
+	changed, err := tx.SetOrderStatus(ctx, o.ShopID, o.ID, payflow.PayableStatuses, to, p.now())
 	if err != nil || !changed {
 		return err
 	}
@@ -436,7 +359,7 @@ func (p *Payer) setOrderStatus(ctx context.Context, tx kessai.Store, o *kessai.O
 // pay is kept (A-18: the operator sees why the payment stopped).
 func (p *Payer) failBeforeCharge(ctx context.Context, o *kessai.Order, pay *kessai.Payment, att *kessai.Attempt, codes []string, keepOrder bool) error {
 	if att != nil {
-		finishAttempt(att, failed, codes, p.now())
+		payflow.FinishAttempt(att, payflow.Failed, codes, p.now())
 	}
 	err := p.store.InTx(ctx, func(tx kessai.Store) error {
 		if att != nil {
@@ -470,7 +393,7 @@ func (p *Payer) failBeforeCharge(ctx context.Context, o *kessai.Order, pay *kess
 		return p.setOrderStatus(ctx, tx, o, kessai.OrderFailed)
 	})
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	return nil
@@ -481,7 +404,7 @@ func (p *Payer) failBeforeCharge(ctx context.Context, o *kessai.Order, pay *kess
 func (p *Payer) failOrder(ctx context.Context, o *kessai.Order) error {
 	err := p.store.InTx(ctx, func(tx kessai.Store) error { return p.setOrderStatus(ctx, tx, o, kessai.OrderFailed) })
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // The browser returns (spec §8.1 step 7 ff., §8.5, §9.2–9.4). The receiver
@@ -60,7 +61,7 @@ func (p *Payer) takeSession(ctx context.Context, shopID, code string, kinds ...k
 		return nil, nil, errReturnLost
 	}
 	if err != nil {
-		return nil, nil, storeErr(err)
+		return nil, nil, payflow.StoreErr(err)
 	}
 	kindOK := false
 	for _, k := range kinds {
@@ -79,11 +80,11 @@ func (p *Payer) takeSession(ctx context.Context, shopID, code string, kinds ...k
 		if errors.Is(err, kessai.ErrConflict) {
 			return nil, nil, errReturnReplayed
 		}
-		return nil, nil, storeErr(err)
+		return nil, nil, payflow.StoreErr(err)
 	}
 	var st checkoutState
 	if err := json.Unmarshal(s.Data, &st); err != nil {
-		return nil, nil, internalf("cardpay: session %s: %w", s.ID, err)
+		return nil, nil, payflow.Internalf("cardpay: session %s: %w", s.ID, err)
 	}
 	return s, &st, nil
 }
@@ -93,11 +94,11 @@ func (p *Payer) takeSession(ctx context.Context, shopID, code string, kinds ...k
 func (p *Payer) checkoutOf(ctx context.Context, s *kessai.CheckoutSession) (*kessai.Order, *kessai.Payment, error) {
 	o, err := p.store.GetOrder(ctx, s.ShopID, s.OrderID)
 	if err != nil {
-		return nil, nil, storeErr(err)
+		return nil, nil, payflow.StoreErr(err)
 	}
 	pay, err := p.store.GetPayment(ctx, s.ShopID, s.PaymentID)
 	if err != nil {
-		return nil, nil, storeErr(err)
+		return nil, nil, payflow.StoreErr(err)
 	}
 	if pay.State != kessai.PaymentNew {
 		return nil, nil, errReturnReplayed
@@ -152,7 +153,7 @@ func (p *Payer) ThreeDSReturn(w http.ResponseWriter, r *http.Request, shopID str
 	if err == nil && st.Choice == ChoiceChange {
 		// The second pass looks the member up again before changing it
 		// (spec §8.1 step 10).
-		if _, rerr := e.gw.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(member)); rerr != nil {
+		if _, rerr := e.GW.ReferMember(ctx, escott.Ref{MerchantFree2: o.ID, MerchantFree3: o.CustomerID}, gwMember(member)); rerr != nil {
 			err = p.memberFailed(ctx, o, pay, rerr, "card_not_found", "カード会員情報が見つかりません。", "The saved card could not be found.")
 		}
 	}
@@ -172,8 +173,8 @@ func (p *Payer) ThreeDSReturn(w http.ResponseWriter, r *http.Request, shopID str
 // startLink sends the shopper to the gateway's card page (spec §9.1): a
 // payment, or first a member registration/change when the card is to be
 // saved (CARD-12). Link payments are lump sum only.
-func (p *Payer) startLink(ctx context.Context, e *shopEnv, o *kessai.Order, pay *kessai.Payment, st *checkoutState, member *kessai.Member) (*Result, error) {
-	ci, err := e.set.CardCipher()
+func (p *Payer) startLink(ctx context.Context, e *payflow.Env, o *kessai.Order, pay *kessai.Payment, st *checkoutState, member *kessai.Member) (*Result, error) {
+	ci, err := e.Set.CardCipher()
 	if err != nil {
 		return nil, kessai.Internal(err)
 	}
@@ -191,10 +192,10 @@ func (p *Payer) startLink(ctx context.Context, e *shopEnv, o *kessai.Order, pay 
 	default:
 		// A signed-in member pays with the stored ids, so that the
 		// gateway's page can offer the saved card (spec §9.1).
-		if e.set.Card.Members {
+		if e.Set.Card.Members {
 			m = member
 		}
-		req.Op, st.Step = e.set.Card.Operation, "pay"
+		req.Op, st.Step = e.Set.Card.Operation, "pay"
 		req.Amount = pay.Amount
 	}
 	if m != nil {
@@ -202,11 +203,11 @@ func (p *Payer) startLink(ctx context.Context, e *shopEnv, o *kessai.Order, pay 
 		req.MerchantFree3 = o.CustomerID
 		st.NewMemberID, st.NewMemberPass = m.KaiinID, m.KaiinPass
 	}
-	h, err := e.gw.LinkHandOff(ci, req)
+	h, err := e.GW.LinkHandOff(ci, req)
 	if err != nil {
 		return nil, kessai.Internal(err)
 	}
-	att, err := p.beginAttempt(ctx, pay, e.set.Card.Operation, pay.TransactionCode, pay.Amount, true)
+	att, err := p.beginAttempt(ctx, pay, e.Set.Card.Operation, pay.TransactionCode, pay.Amount, true)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +233,7 @@ func (p *Payer) LinkReturn(w http.ResponseWriter, r *http.Request, shopID string
 		p.returnError(w, r, err, ret)
 		return
 	}
-	if ret.Get("MerchantId") != e.set.Card.MerchantID {
+	if ret.Get("MerchantId") != e.Set.Card.MerchantID {
 		// CARD-13: a return for another merchant is not ours.
 		p.log.WarnContext(ctx, "cardpay: link return for another MerchantId", "shop", shopID, "fields", escott.MaskValues(ret.Fields))
 		p.returnError(w, r, kessai.Errorf(kessai.KindInvalid, "merchant_mismatch", "不正なリクエストです。", "Bad request."), ret)
@@ -323,7 +324,7 @@ func (p *Payer) LinkReturn(w http.ResponseWriter, r *http.Request, shopID string
 // finished as the member step it turned out to be, and the pending one of
 // the second hop carries the code the gateway will charge under, so that
 // a lost second answer is found by the sweep under the right code.
-func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *http.Request, e *shopEnv, o *kessai.Order,
+func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *http.Request, e *payflow.Env, o *kessai.Order,
 	pay *kessai.Payment, att *kessai.Attempt, st *checkoutState, ret *escott.Return, out *browserOutcome) {
 	m := &kessai.Member{ShopID: o.ShopID, CustomerID: o.CustomerID, KaiinID: st.NewMemberID, KaiinPass: st.NewMemberPass, CreatedAt: p.now()}
 	if echoed := ret.Member(); echoed.KaiinID != "" && echoed.KaiinPass != "" {
@@ -338,12 +339,12 @@ func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *htt
 		p.finishBrowser(w, r, out.fail(err))
 		return
 	}
-	ci, err := e.set.CardCipher()
+	ci, err := e.Set.CardCipher()
 	if err != nil {
 		p.finishBrowser(w, r, out.fail(kessai.Internal(err)))
 		return
 	}
-	h, err := e.gw.LinkHandOff(ci, escott.LinkRequest{Op: e.set.Card.Operation,
+	h, err := e.GW.LinkHandOff(ci, escott.LinkRequest{Op: e.Set.Card.Operation,
 		Ref:    escott.Ref{MerchantFree1: code, MerchantFree2: o.ID, MerchantFree3: o.CustomerID},
 		Amount: pay.Amount, Member: gwMember(m), RedirectURL: p.returnURL, ThreeDS: ret.ThreeDS,
 		TransactionDate: ret.Get("TransactionDate")})
@@ -352,8 +353,7 @@ func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *htt
 		return
 	}
 	now := p.now()
-	hop := &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: pay.ShopID, PaymentID: pay.ID, Operation: e.set.Card.Operation,
-		MerchantFree1: code, Amount: pay.Amount, Status: kessai.AttemptPending, CreatedAt: now}
+	hop := payflow.NewAttempt(now, pay, e.Set.Card.Operation, code, pay.Amount)
 	next := *st
 	next.Step, next.NewMemberID, next.NewMemberPass, next.AttemptID = "pay", m.KaiinID, m.KaiinPass, hop.ID
 	if err := p.saveSession(ctx, kessai.CheckoutLink, o.ShopID, o.ID, pay.ID, o.CustomerID, code, &next); err != nil {
@@ -361,7 +361,7 @@ func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *htt
 		return
 	}
 	att.Operation, att.MerchantFree1 = ret.OperateID(), ret.MerchantFree1()
-	finishAttempt(att, succeeded, ret.Codes, now)
+	payflow.FinishAttempt(att, payflow.Succeeded, ret.Codes, now)
 	err = p.store.InTx(ctx, func(tx kessai.Store) error {
 		if err := tx.FinishAttempt(ctx, att); err != nil {
 			return err
@@ -382,7 +382,7 @@ func (p *Payer) linkSecondHop(ctx context.Context, w http.ResponseWriter, r *htt
 	})
 	if err != nil {
 		if !errors.Is(err, errSuperseded) {
-			err = storeErr(err)
+			err = payflow.StoreErr(err)
 		}
 		p.finishBrowser(w, r, out.fail(err))
 		return
@@ -437,7 +437,7 @@ func (p *Payer) memberReturn(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	e, err := p.env(ctx, shopID, false)
 	if err == nil {
-		if _, rerr := e.gw.ReferMember(ctx, escott.Ref{MerchantFree3: s.CustomerID}, gwMember(m)); rerr != nil {
+		if _, rerr := e.GW.ReferMember(ctx, escott.Ref{MerchantFree3: s.CustomerID}, gwMember(m)); rerr != nil {
 			err = memberSaveFailed(escott.OpMemAdd)
 		}
 	}

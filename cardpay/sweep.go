@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // SweepResult counts what a sweep settled.
@@ -33,7 +34,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 	now := p.now()
 	atts, err := p.store.ListAttemptsByStatus(ctx, shopID, kessai.AttemptPending, kessai.Page{Limit: 500})
 	if err != nil {
-		return out, storeErr(err)
+		return out, payflow.StoreErr(err)
 	}
 	for i := range atts {
 		a := &atts[i]
@@ -42,7 +43,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 		}
 		pay, err := p.store.GetPayment(ctx, shopID, a.PaymentID)
 		if err != nil {
-			return out, storeErr(err)
+			return out, payflow.StoreErr(err)
 		}
 		if pay.Method != kessai.MethodCard {
 			continue
@@ -76,7 +77,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 			continue // finished meanwhile
 		}
 		if err != nil {
-			return out, storeErr(err)
+			return out, payflow.StoreErr(err)
 		}
 		p.log.WarnContext(ctx, "cardpay: interrupted gateway call marked unknown", "shop", shopID, "payment", pay.ID,
 			"attempt", a.ID, "merchant_free1", a.MerchantFree1)
@@ -84,7 +85,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 	}
 	pays, err := p.store.ListPaymentsByState(ctx, shopID, kessai.PaymentNew, kessai.Page{Limit: 500})
 	if err != nil {
-		return out, storeErr(err)
+		return out, payflow.StoreErr(err)
 	}
 	for i := range pays {
 		pay := &pays[i]
@@ -93,7 +94,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 		}
 		atts, err := p.store.ListAttempts(ctx, shopID, pay.ID)
 		if err != nil {
-			return out, storeErr(err)
+			return out, payflow.StoreErr(err)
 		}
 		if len(atts) > 0 {
 			continue
@@ -131,7 +132,7 @@ func (p *Payer) Sweep(ctx context.Context, shopID string) (SweepResult, error) {
 func (p *Payer) openSession(ctx context.Context, pay *kessai.Payment) (bool, error) {
 	ss, err := p.store.ListOpenCheckoutSessions(ctx, pay.ShopID, pay.OrderID)
 	if err != nil {
-		return false, storeErr(err)
+		return false, payflow.StoreErr(err)
 	}
 	now := p.now()
 	for _, s := range ss {

@@ -11,14 +11,15 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
 func (e *env) sweep() cardpay.SweepResult {
-	e.t.Helper()
-	r, err := e.payer.Sweep(e.ctx, shopID)
+	e.T.Helper()
+	r, err := e.payer.Sweep(e.Ctx, shopID)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return r
 }
@@ -31,21 +32,21 @@ func TestSweepInterruptedCall(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, db testdb.Backend) {
 		e := newEnv(t, onDB(db))
 		o := e.order(3000)
-		now := e.clock.Now()
+		now := e.Clock.Now()
 		// The crash: payment and attempt written, the outcome never.
 		p := &kessai.Payment{ID: kessai.NewID(cardpay.PaymentIDPrefix, now), ShopID: shopID, OrderID: o.ID, Method: kessai.MethodCard,
 			State: kessai.PaymentNew, Amount: 3000, Currency: kessai.Currency, TransactionCode: "123456789012",
 			Operation: escott.OpGathering, PayType: escott.PayLump, CreatedAt: now, UpdatedAt: now}
-		if err := e.store.CreatePayment(e.ctx, p); err != nil {
+		if err := e.Store.CreatePayment(e.Ctx, p); err != nil {
 			t.Fatal(err)
 		}
 		a := &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: shopID, PaymentID: p.ID, Operation: escott.OpGathering,
 			MerchantFree1: "123456789012", Amount: 3000, Status: kessai.AttemptPending, CreatedAt: now}
-		if err := e.store.CreateAttempt(e.ctx, a); err != nil {
+		if err := e.Store.CreateAttempt(e.Ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		// A call still running is never touched.
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		if r := e.sweep(); r != (cardpay.SweepResult{}) {
 			t.Fatalf("fresh attempt swept: %+v", r)
 		}
@@ -53,33 +54,33 @@ func TestSweepInterruptedCall(t *testing.T) {
 		_, err := e.pay(o, e.tok(visaOK))
 		wantErr(t, err, kessai.KindConflict, "payment_in_progress")
 
-		e.clock.Advance(cardpay.DefaultStaleAfter)
+		e.Clock.Advance(cardpay.DefaultStaleAfter)
 		if r := e.sweep(); r.Unknown != 1 || r.Abandoned != 0 {
 			t.Fatalf("sweep %+v", r)
 		}
-		got := e.getPayment(p.ID)
-		wantState(t, got, kessai.PaymentUnknown)
+		got := e.GetPayment(p.ID)
+		paytest.WantState(t, got, kessai.PaymentUnknown)
 		if got.TransactionCode != "123456789012" {
 			t.Fatalf("payment %+v", got)
 		}
-		if at := e.attempts(p.ID); at[0].Status != kessai.AttemptUnknown || !slices.Equal(at[0].Codes, []string{"NG"}) {
+		if at := e.Attempts(p.ID); at[0].Status != kessai.AttemptUnknown || !slices.Equal(at[0].Codes, []string{"NG"}) {
 			t.Fatalf("attempt %+v", at[0])
 		}
-		if evs := e.eventsAbout(p.ID); !slices.Equal(evs, []string{kessai.EventPaymentUnknown}) {
+		if evs := e.EventsAbout(p.ID); !slices.Equal(evs, []string{kessai.EventPaymentUnknown}) {
 			t.Fatalf("events %v", evs)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
-		_, err = e.pay(e.getOrder(o.ID), e.tok(visaOK))
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
+		_, err = e.pay(e.GetOrder(o.ID), e.tok(visaOK))
 		wantErr(t, err, kessai.KindConflict, "payment_unknown")
 		// Idempotent.
 		if r := e.sweep(); r != (cardpay.SweepResult{}) {
 			t.Fatalf("second sweep %+v", r)
 		}
 		// The operator settles it.
-		if _, err := e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"}); err != nil {
+		if _, err := e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "failed"}); err != nil {
 			t.Fatal(err)
 		}
-		e.mustPay(e.getOrder(o.ID), e.tok(visaOK))
+		e.mustPay(e.GetOrder(o.ID), e.tok(visaOK))
 	})
 }
 
@@ -90,25 +91,25 @@ func TestSweepInterruptedFollowUp(t *testing.T) {
 	const stale = 2 * time.Minute
 	e := newEnv(t, withCard("operation", "1Auth"), withPayer(func(c *cardpay.Config) { c.StaleAfter = stale }))
 	p := e.mustPay(e.order(3000), e.tok(visaOK)).Payment
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	a := &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: shopID, PaymentID: p.ID, Operation: escott.OpCapture,
 		MerchantFree1: p.TransactionCode, Status: kessai.AttemptPending, CreatedAt: now}
-	if err := e.store.CreateAttempt(e.ctx, a); err != nil {
+	if err := e.Store.CreateAttempt(e.Ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	// While it is pending a second capture cannot start.
-	_, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0)
+	_, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0)
 	wantErr(t, err, kessai.KindConflict, "payment_in_progress")
-	e.clock.Advance(stale - 10*time.Second)
+	e.Clock.Advance(stale - 10*time.Second)
 	if r := e.sweep(); r.Unknown != 0 {
 		t.Fatalf("swept before StaleAfter: %+v", r)
 	}
-	e.clock.Advance(20 * time.Second)
+	e.Clock.Advance(20 * time.Second)
 	if r := e.sweep(); r.Unknown != 1 {
 		t.Fatalf("sweep %+v", r)
 	}
-	wantState(t, e.getPayment(p.ID), kessai.PaymentAuthorized)
-	if _, err := e.payer.Operate(e.ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
+	paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentAuthorized)
+	if _, err := e.payer.Operate(e.Ctx, shopID, p.ID, escott.OpCapture, 0); err != nil {
 		t.Fatalf("capture after the sweep: %v", err)
 	}
 }
@@ -124,34 +125,34 @@ func TestSweepAbandonedThreeDS(t *testing.T) {
 	res := e.startThreeDS(o, e.threeDSIn(threeDSOK))
 	page := e.open(res.NextAction)
 
-	e.clock.Advance(cardpay.DefaultStaleAfter + time.Minute) // stale, but the session is open
+	e.Clock.Advance(cardpay.DefaultStaleAfter + time.Minute) // stale, but the session is open
 	if r := e.sweep(); r != (cardpay.SweepResult{}) {
 		t.Fatalf("open session swept: %+v", r)
 	}
-	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentNew)
+	paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentNew)
 
-	e.clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter)
+	e.Clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter)
 	if r := e.sweep(); r.Abandoned != 1 || r.Unknown != 0 {
 		t.Fatalf("sweep %+v", r)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentFailed)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentFailed)
 	if !slices.Equal(p.FailureCodes, []string{"abandoned"}) {
 		t.Fatalf("failure codes %v", p.FailureCodes)
 	}
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
-	if evs := e.eventsAbout(p.ID); !slices.Equal(evs, []string{kessai.EventPaymentFailed}) {
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
+	if evs := e.EventsAbout(p.ID); !slices.Equal(evs, []string{kessai.EventPaymentFailed}) {
 		t.Fatalf("events %v", evs)
 	}
-	action, ev := autoSubmitted(t, page)
-	if r := e.browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}}); r.status != http.StatusConflict {
-		t.Fatalf("late return: HTTP %d", r.status)
+	action, ev := paytest.AutoSubmitted(t, page)
+	if r := e.Browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}}); r.Status != http.StatusConflict {
+		t.Fatalf("late return: HTTP %d", r.Status)
 	}
 	if n := len(e.simTxns()); n != 0 {
 		t.Fatalf("%d transactions", n)
 	}
 	// The shopper starts again.
-	res = e.startThreeDS(e.getOrder(o.ID), e.threeDSIn(threeDSOK))
+	res = e.startThreeDS(e.GetOrder(o.ID), e.threeDSIn(threeDSOK))
 	checkThreeDSOutcome(t, e, o, res, e.back(e.open(res.NextAction)), "0")
 }
 
@@ -166,33 +167,33 @@ func TestSweepLinkCheckout(t *testing.T) {
 	res := e.startLink(o, cardpay.PayInput{})
 	page := e.payOnLinkPage(e.open(res.NextAction), visaOK) // paid at the gateway; the return is not posted yet
 
-	e.clock.Advance(10 * time.Minute)
+	e.Clock.Advance(10 * time.Minute)
 	if r := e.sweep(); r != (cardpay.SweepResult{}) {
 		t.Fatalf("open link session swept: %+v", r)
 	}
-	e.clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter)
+	e.Clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter)
 	if r := e.sweep(); r.Unknown != 1 {
 		t.Fatalf("sweep %+v", r)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentUnknown)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentUnknown)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
 	// The late return cannot settle it any more; the operator does, with
 	// the handle from the console.
-	action, ev := autoSubmitted(t, page)
-	r := e.browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
-	if r.status != http.StatusConflict || !strings.Contains(r.body, "return_session_expired") {
-		t.Fatalf("late return: HTTP %d\n%s", r.status, r.body)
+	action, ev := paytest.AutoSubmitted(t, page)
+	r := e.Browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
+	if r.Status != http.StatusConflict || !strings.Contains(r.Body, "return_session_expired") {
+		t.Fatalf("late return: HTTP %d\n%s", r.Status, r.Body)
 	}
 	tx := e.oneSimTxn(o.ID)
 	if tx.MerchantFree1 != p.TransactionCode {
 		t.Fatalf("the unknown payment's code %s is not the gateway's %s", p.TransactionCode, tx.MerchantFree1)
 	}
-	if _, err := e.payer.Resolve(e.ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: tx.ProcessID, ProcessPass: tx.ProcessPass}); err != nil {
+	if _, err := e.payer.Resolve(e.Ctx, shopID, p.ID, cardpay.ResolveInput{Outcome: "succeeded", ProcessID: tx.ProcessID, ProcessPass: tx.ProcessPass}); err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, e.getPayment(p.ID), kessai.PaymentCaptured)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+	paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentCaptured)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 }
 
 // TestSweepLinkSecondHop: when the shopper is lost after the second hop
@@ -207,21 +208,21 @@ func TestSweepLinkSecondHop(t *testing.T) {
 	res := e.startLink(o, cardpay.PayInput{SaveCard: true})
 	// First hop: the card is registered; the receiver sends the browser
 	// to the second hop, which the gateway answers at once (paid).
-	action, ev := autoSubmitted(t, e.payOnLinkPage(e.open(res.NextAction), visaOK))
-	r := e.browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.loc, e.simURL) {
-		t.Fatalf("first hop return: HTTP %d %s", r.status, r.loc)
+	action, ev := paytest.AutoSubmitted(t, e.payOnLinkPage(e.open(res.NextAction), visaOK))
+	r := e.Browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Loc, e.SimURL) {
+		t.Fatalf("first hop return: HTTP %d %s", r.Status, r.Loc)
 	}
-	if g := e.browse(http.MethodGet, r.loc, nil); g.status != http.StatusOK {
-		t.Fatalf("second hop: HTTP %d", g.status)
+	if g := e.Browse(http.MethodGet, r.Loc, nil); g.Status != http.StatusOK {
+		t.Fatalf("second hop: HTTP %d", g.Status)
 	}
 	tx := e.oneSimTxn(o.ID) // paid; the browser never posts the answer back
-	e.clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter + time.Minute)
+	e.Clock.Advance(cardpay.DefaultSessionTTL + cardpay.DefaultStaleAfter + time.Minute)
 	if r := e.sweep(); r.Unknown != 1 {
 		t.Fatalf("sweep %+v", r)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentUnknown)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentUnknown)
 	if p.TransactionCode != tx.MerchantFree1 {
 		t.Errorf("unknown payment carries MerchantFree1 %s; the gateway's transaction has %s", p.TransactionCode, tx.MerchantFree1)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -25,16 +26,16 @@ func (e *env) threeDSIn(number string) cardpay.PayInput {
 
 // startThreeDS pays and wants the browser sent to the 3-D Secure page.
 func (e *env) startThreeDS(o *kessai.Order, in cardpay.PayInput) *cardpay.Result {
-	e.t.Helper()
+	e.T.Helper()
 	res, err := e.pay(o, in)
 	if err != nil {
-		e.t.Fatalf("Pay: %v", err)
+		e.T.Fatalf("Pay: %v", err)
 	}
 	if res.Status != cardpay.StatusRequiresAction || res.NextAction == nil || res.Payment == nil {
-		e.t.Fatalf("result %+v", res)
+		e.T.Fatalf("result %+v", res)
 	}
 	if res.Payment.State != kessai.PaymentNew {
-		e.t.Fatalf("payment %s before 3DS", res.Payment.State)
+		e.T.Fatalf("payment %s before 3DS", res.Payment.State)
 	}
 	return res
 }
@@ -45,20 +46,20 @@ func stopsPayment(secure string) bool { return secure == "1" || secure == "8" ||
 // checkThreeDSOutcome checks a 3DS checkout after its return: stopped
 // (payment and order failed, nothing authorised) or paid with the 3DS
 // fields (CARD-09, CARD-10, A-18).
-func checkThreeDSOutcome(t *testing.T, e *env, o *kessai.Order, res *cardpay.Result, r resp, secure string) {
+func checkThreeDSOutcome(t *testing.T, e *env, o *kessai.Order, res *cardpay.Result, r paytest.Resp, secure string) {
 	t.Helper()
 	q := outcome(t, r)
 	if q.Get("order_id") != o.ID || q.Get("payment_id") != res.Payment.ID {
 		t.Fatalf("outcome %v", q)
 	}
-	p := e.getPayment(res.Payment.ID)
+	p := e.GetPayment(res.Payment.ID)
 	if stopsPayment(secure) {
 		if q.Get("status") != "failed" || q.Get("error") != "three_d_secure_failed" {
 			t.Fatalf("outcome %v for SecureResultCode %s", q, secure)
 		}
-		wantState(t, p, kessai.PaymentFailed)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
-		if n := len(e.simTxnsOf(o.ID)); n != 0 || e.calls.count(escott.OpGathering) != 0 {
+		paytest.WantState(t, p, kessai.PaymentFailed)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
+		if n := len(e.simTxnsOf(o.ID)); n != 0 || e.Calls.Count(escott.OpGathering) != 0 {
 			t.Fatalf("authorised after SecureResultCode %s", secure)
 		}
 		if p.SecureResultCode != secure {
@@ -69,7 +70,7 @@ func checkThreeDSOutcome(t *testing.T, e *env, o *kessai.Order, res *cardpay.Res
 	if q.Get("status") != "succeeded" || q.Get("error") != "" {
 		t.Fatalf("outcome %v for SecureResultCode %s", q, secure)
 	}
-	wantState(t, p, kessai.PaymentCaptured)
+	paytest.WantState(t, p, kessai.PaymentCaptured)
 	if p.SecureResultCode != secure || !p.Consent {
 		t.Fatalf("payment %+v: SecureResultCode %q consent %v", p.ID, p.SecureResultCode, p.Consent)
 	}
@@ -80,7 +81,7 @@ func checkThreeDSOutcome(t *testing.T, e *env, o *kessai.Order, res *cardpay.Res
 	if !tx.ThreeDS || tx.Amount != o.Amount || tx.ProcessID != p.ProcessID {
 		t.Fatalf("simulator transaction %+v", tx)
 	}
-	hist := e.history(p.ID)
+	hist := e.History(p.ID)
 	if len(hist) == 0 || hist[len(hist)-1].Fields["SecureResultCode"] != secure || hist[len(hist)-1].Fields["Agreement"] != "1" {
 		t.Fatalf("history %+v", hist)
 	}
@@ -130,7 +131,7 @@ func TestThreeDSChallenge(t *testing.T) {
 		o := e.order(3300)
 		res := e.startThreeDS(o, e.threeDSIn(visaOK))
 		checkThreeDSOutcome(t, e, o, res, e.back(e.challenge(e.open(res.NextAction), "U02")), "9")
-		if p := e.getPayment(res.Payment.ID); !slices.Contains(p.FailureCodes, "U02") {
+		if p := e.GetPayment(res.Payment.ID); !slices.Contains(p.FailureCodes, "U02") {
 			t.Fatalf("failure codes %v", p.FailureCodes)
 		}
 	})
@@ -150,14 +151,14 @@ func TestThreeDSInputRules(t *testing.T) {
 	noName.CardholderName = ""
 	_, err = e.pay(e.order(1000), noName)
 	wantField(t, err, "cardholder_name", "required")
-	if n := e.calls.count(""); n != 0 {
+	if n := e.Calls.Count(""); n != 0 {
 		t.Fatalf("%d gateway calls for refused input", n)
 	}
 	res, err := e.pay(e.order(0), cardpay.PayInput{})
 	if err != nil || res.Status != cardpay.StatusSucceeded || res.NextAction != nil {
 		t.Fatalf("zero total: %+v %v", res, err)
 	}
-	if n := e.calls.count(""); n != 0 {
+	if n := e.Calls.Count(""); n != 0 {
 		t.Fatalf("%d gateway calls for a zero total", n)
 	}
 }
@@ -188,7 +189,7 @@ func TestThreeDSSavedCard(t *testing.T) {
 	if tx := e.oneSimTxn(o2.ID); tx.KaiinID != m.KaiinID || tx.CardNumber != "4000********3006" {
 		t.Fatalf("saved-card payment %+v", tx)
 	}
-	if p := e.getPayment(r2.Payment.ID); !p.WithMember {
+	if p := e.GetPayment(r2.Payment.ID); !p.WithMember {
 		t.Fatalf("payment %+v", p)
 	}
 }
@@ -203,12 +204,12 @@ func TestThreeDSReturnReplayedOrTampered(t *testing.T) {
 	o := e.order(5100)
 	res := e.startThreeDS(o, e.threeDSIn(threeDSOK))
 	page := e.open(res.NextAction)
-	action, ev := autoSubmitted(t, page)
+	action, ev := paytest.AutoSubmitted(t, page)
 	checkThreeDSOutcome(t, e, o, res, e.back(page), "0")
 
-	replay := e.browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
-	if replay.status != http.StatusConflict || !strings.Contains(replay.body, "return_already_processed") {
-		t.Fatalf("replay: HTTP %d\n%s", replay.status, replay.body)
+	replay := e.Browse(http.MethodPost, action, url.Values{"EncryptValue": {ev}})
+	if replay.Status != http.StatusConflict || !strings.Contains(replay.Body, "return_already_processed") {
+		t.Fatalf("replay: HTTP %d\n%s", replay.Status, replay.Body)
 	}
 	if n := len(e.simTxnsOf(o.ID)); n != 1 {
 		t.Fatalf("%d transactions after a replay", n)
@@ -216,7 +217,7 @@ func TestThreeDSReturnReplayedOrTampered(t *testing.T) {
 
 	o2 := e.order(5200)
 	res2 := e.startThreeDS(o2, e.threeDSIn(threeDSOK))
-	action2, ev2 := autoSubmitted(t, e.open(res2.NextAction))
+	action2, ev2 := paytest.AutoSubmitted(t, e.open(res2.NextAction))
 	b := []byte(ev2)
 	i := len(b) / 2
 	if b[i] == 'A' {
@@ -224,26 +225,26 @@ func TestThreeDSReturnReplayedOrTampered(t *testing.T) {
 	} else {
 		b[i] = 'A'
 	}
-	tampered := e.browse(http.MethodPost, action2, url.Values{"EncryptValue": {string(b)}})
-	if tampered.status != http.StatusBadRequest {
-		t.Fatalf("tampered return: HTTP %d\n%s", tampered.status, tampered.body)
+	tampered := e.Browse(http.MethodPost, action2, url.Values{"EncryptValue": {string(b)}})
+	if tampered.Status != http.StatusBadRequest {
+		t.Fatalf("tampered return: HTTP %d\n%s", tampered.Status, tampered.Body)
 	}
-	if p := e.getPayment(res2.Payment.ID); p.State != kessai.PaymentNew || len(e.simTxnsOf(o2.ID)) != 0 {
+	if p := e.GetPayment(res2.Payment.ID); p.State != kessai.PaymentNew || len(e.simTxnsOf(o2.ID)) != 0 {
 		t.Fatalf("tampered return moved payment %s", p.State)
 	}
 	// The genuine return still works afterwards.
-	if r := e.browse(http.MethodPost, action2, url.Values{"EncryptValue": {ev2}}); r.status != http.StatusSeeOther {
-		t.Fatalf("genuine return after a tampered one: HTTP %d\n%s", r.status, r.body)
+	if r := e.Browse(http.MethodPost, action2, url.Values{"EncryptValue": {ev2}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("genuine return after a tampered one: HTTP %d\n%s", r.Status, r.Body)
 	}
-	wantState(t, e.getPayment(res2.Payment.ID), kessai.PaymentCaptured)
+	paytest.WantState(t, e.GetPayment(res2.Payment.ID), kessai.PaymentCaptured)
 
 	o3 := e.order(5300)
 	res3 := e.startThreeDS(o3, e.threeDSIn(threeDSOK))
-	action3, ev3 := autoSubmitted(t, e.open(res3.NextAction))
-	e.clock.Advance(cardpay.DefaultSessionTTL + time.Minute)
-	late := e.browse(http.MethodPost, action3, url.Values{"EncryptValue": {ev3}})
-	if late.status != http.StatusConflict || !strings.Contains(late.body, "return_session_expired") {
-		t.Fatalf("late return: HTTP %d\n%s", late.status, late.body)
+	action3, ev3 := paytest.AutoSubmitted(t, e.open(res3.NextAction))
+	e.Clock.Advance(cardpay.DefaultSessionTTL + time.Minute)
+	late := e.Browse(http.MethodPost, action3, url.Values{"EncryptValue": {ev3}})
+	if late.Status != http.StatusConflict || !strings.Contains(late.Body, "return_session_expired") {
+		t.Fatalf("late return: HTTP %d\n%s", late.Status, late.Body)
 	}
 	if n := len(e.simTxnsOf(o3.ID)); n != 0 {
 		t.Fatalf("late return charged: %d transactions", n)
@@ -260,8 +261,8 @@ func TestThreeDSStopKeepsSecureResultCode(t *testing.T) {
 	if q := outcome(t, e.back(e.open(res.NextAction))); q.Get("error") != "three_d_secure_failed" {
 		t.Fatalf("outcome %v", q)
 	}
-	p := e.getPayment(res.Payment.ID)
-	wantState(t, p, kessai.PaymentFailed)
+	p := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, p, kessai.PaymentFailed)
 	if p.SecureResultCode != "1" {
 		t.Errorf("stored SecureResultCode %q, want \"1\" (failure codes %v)", p.SecureResultCode, p.FailureCodes)
 	}
@@ -281,12 +282,12 @@ func TestThreeDSThenDeclineOrLost(t *testing.T) {
 		if q.Get("status") != "failed" || q.Get("error") != "payment_failed" {
 			t.Fatalf("outcome %v", q)
 		}
-		p := e.getPayment(res.Payment.ID)
-		wantState(t, p, kessai.PaymentFailed)
+		p := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, p, kessai.PaymentFailed)
 		if !slices.Equal(p.FailureCodes, []string{"G55"}) {
 			t.Fatalf("codes %v", p.FailureCodes)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderFailed)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderFailed)
 	})
 	t.Run("lost", func(t *testing.T) {
 		t.Parallel()
@@ -294,13 +295,13 @@ func TestThreeDSThenDeclineOrLost(t *testing.T) {
 		o := e.order(3000)
 		res := e.startThreeDS(o, e.threeDSIn(threeDSOK))
 		page := e.open(res.NextAction)
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpGathering, After: true, Times: 1})
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultReset, Op: escott.OpGathering, After: true, Times: 1})
 		q := outcome(t, e.back(page))
 		if q.Get("status") != "unknown" || q.Get("error") != "payment_unknown" {
 			t.Fatalf("outcome %v", q)
 		}
-		wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentUnknown)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderPending)
+		paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentUnknown)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderPending)
 		if n := len(e.simTxnsOf(o.ID)); n != 1 {
 			t.Fatalf("%d transactions", n)
 		}

@@ -11,7 +11,8 @@
 // payment in package card (DeriveCollectionState, PermitCollection,
 // OrderStatusAfterCollectionPaid); the wire in escott. This package is the
 // sequencing and the bookkeeping around each gateway call, on the same
-// principles as package cardpay (design §2 principle 3, §4):
+// principles as package cardpay (design §2 principle 3, §4; the shared
+// part is in internal/payflow):
 //
 //   - An order has at most one active payment (the store refuses a second),
 //     so an order is registered once however often checkout is retried; a
@@ -37,13 +38,10 @@ package cvspay
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kessai/kessai"
@@ -51,6 +49,7 @@ import (
 	"github.com/kessai/kessai/collection"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/gateway"
+	"github.com/kessai/kessai/internal/payflow"
 	"github.com/kessai/kessai/service"
 )
 
@@ -119,47 +118,30 @@ func New(cfg Config) *Collector {
 	return c
 }
 
-// shopEnv is what one call needs of its shop: the settings and the
-// collection client built from them.
-type shopEnv struct {
-	shopID string
-	set    kessai.Settings
-	gw     *escott.Client
+// collectionMethod is the collection side of a shop, as payflow.LoadEnv
+// loads it.
+var collectionMethod = payflow.Method{
+	Available: func(set *kessai.Settings) bool { ok, _ := set.CollectionAvailable(); return ok },
+	Unavailable: func() *kessai.Error {
+		return kessai.Errorf(kessai.KindConflict, "collection_unavailable",
+			"コンビニ・電子マネー・Pay-easy 決済は現在ご利用いただけません。",
+			"Convenience store, Pay-easy and e-money payments are not available in this shop.")
+	},
+	Client: (*gateway.Factory).Collection,
 }
 
 // env loads the shop's settings and collection client. Checkout needs the
 // method usable (enabled and configured, SET-19); everything that works on
 // an existing collection only needs the credentials, so that disabling the
 // method for new orders does not strand the unpaid ones.
-func (c *Collector) env(ctx context.Context, shopID string, needEnabled bool) (*shopEnv, error) {
-	set, _, err := c.svc.GetSettings(ctx, shopID)
-	if err != nil {
-		return nil, err
-	}
-	if needEnabled {
-		if ok, _ := set.CollectionAvailable(); !ok {
-			return nil, kessai.Errorf(kessai.KindConflict, "collection_unavailable",
-				"コンビニ・電子マネー・Pay-easy 決済は現在ご利用いただけません。",
-				"Convenience store, Pay-easy and e-money payments are not available in this shop.")
-		}
-	}
-	gw, err := c.gw.Collection(&set)
-	if err != nil {
-		return nil, err
-	}
-	return &shopEnv{shopID: shopID, set: set, gw: gw}, nil
+func (c *Collector) env(ctx context.Context, shopID string, needEnabled bool) (*payflow.Env, error) {
+	return payflow.LoadEnv(ctx, c.svc, c.gw, collectionMethod, shopID, needEnabled)
 }
 
 func (c *Collector) now() time.Time { return c.svc.Now() }
 
 // newCode returns a fresh MerchantFree1.
-func (c *Collector) newCode() (string, error) {
-	code, err := escott.NewMerchantFree1(c.rand)
-	if err != nil {
-		return "", kessai.Internal(err)
-	}
-	return code, nil
-}
+func (c *Collector) newCode() (string, error) { return payflow.NewCode(c.rand) }
 
 // ---- errors ----
 
@@ -178,16 +160,9 @@ type Failure struct {
 func (f *Failure) Error() string { return f.Err.Error() }
 func (f *Failure) Unwrap() error { return f.Err }
 
-var (
-	errInProgress = kessai.Errorf(kessai.KindConflict, "payment_in_progress",
-		"この注文の決済はすでに処理中です。完了までお待ちください。",
-		"A payment of this order is already in progress. Wait for it to finish.")
-	errAlreadyPaid = kessai.Errorf(kessai.KindConflict, "order_already_paid",
-		"この注文はすでに支払い済みです。", "This order has already been paid.")
-	errNotCollection = kessai.Errorf(kessai.KindInvalid, "not_a_collection",
-		"オンライン収納代行（コンビニ・電子マネー・Pay-easy）の決済ではありません。",
-		"This is not an online collection (convenience store, Pay-easy, e-money) payment.")
-)
+var errNotCollection = kessai.Errorf(kessai.KindInvalid, "not_a_collection",
+	"オンライン収納代行（コンビニ・電子マネー・Pay-easy）の決済ではありません。",
+	"This is not an online collection (convenience store, Pay-easy, e-money) payment.")
 
 // errUnknownBlocks refuses a new registration while an earlier one's
 // outcome is unknown: the shopper may hold a payment code already.
@@ -224,57 +199,21 @@ func checkPlan(plan kessai.Plan) error {
 	return errLightPlan()
 }
 
-func errGatewayUnavailable() *kessai.Error {
-	return kessai.Errorf(kessai.KindUnavailable, "gateway_unavailable",
-		"決済代行会社に接続できませんでした。しばらくしてから再度お試しください。",
-		"The payment gateway could not be reached. Please try again later.")
-}
-
-// storeErr gives store errors a kind (the cases this package meets).
-func storeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ke *kessai.Error
-	if errors.As(err, &ke) {
-		return err
-	}
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &kessai.Error{Kind: kessai.KindUnavailable, Code: "request_cancelled",
-			Ja: "処理が中断されました。もう一度お試しください。", En: "The request was interrupted. Please try again.", Err: err}
-	}
-	return kessai.Internal(err)
-}
-
-func internalf(format string, args ...any) error { return kessai.Internal(fmt.Errorf(format, args...)) }
-
 // ---- gateway outcomes ----
 
-// outcome is how a gateway call ended, for the bookkeeping.
-type outcome int
-
-const (
-	succeeded outcome = iota
-	failed
-	unknown
-)
-
-// outcomeOf classifies a call's error. A call that never reached the wire
-// failed for sure; one whose answer was lost after the request was
-// written, or that the caller's deadline cut off, may have been processed.
-func outcomeOf(err error) outcome {
-	switch {
-	case err == nil:
-		return succeeded
-	case escott.IsUncertain(err):
-		return unknown
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		if _, ok := escott.AsError(err); !ok {
-			return unknown
-		}
+// outcomeOf classifies a call's error as payflow.OutcomeOf does, and also
+// counts as unknown a call that the caller's deadline cut off before it
+// came back with a gateway error: the request may have been written. (A
+// card operation that is cut off counts as failed; only a card
+// authorisation makes the same exception, in cardpay's settleAuth.)
+func outcomeOf(err error) payflow.Outcome {
+	if oc := payflow.OutcomeOf(err); oc != payflow.Failed {
+		return oc
 	}
-	return failed
+	if payflow.Cancelled(err) && !isGatewayErr(err) {
+		return payflow.Unknown
+	}
+	return payflow.Failed
 }
 
 // gatewayCodes returns the failure codes of a call's error: the gateway's
@@ -287,13 +226,6 @@ func gatewayCodes(err error) []string {
 		return e.Codes
 	}
 	return []string{escott.CodeNG}
-}
-
-// noAnswer reports whether err is a gateway call that got no usable
-// answer (NG: timeout, reset, empty body).
-func noAnswer(err error) bool {
-	e, ok := escott.AsError(err)
-	return ok && e.NoAnswer()
 }
 
 // isGatewayErr reports whether err is the outcome of a gateway call (a
@@ -317,67 +249,27 @@ func hasCode(err error, code string) bool {
 	return false
 }
 
-// finishAttempt fills in an attempt's outcome (not written yet).
-func finishAttempt(a *kessai.Attempt, o outcome, codes []string, at time.Time) {
-	a.FinishedAt = at
-	a.Codes = codes
-	switch o {
-	case succeeded:
-		a.Status = kessai.AttemptSucceeded
-	case unknown:
-		a.Status = kessai.AttemptUnknown
-	default:
-		a.Status = kessai.AttemptFailed
-	}
-}
-
 // beginAttempt records the intent of a call that creates or changes a
 // collection (design principle 3). The store allows one pending attempt
 // per payment, so of two operators clicking at once only one reaches the
 // gateway.
 func (c *Collector) beginAttempt(ctx context.Context, pay *kessai.Payment, op escott.OperateID, amount int64) (*kessai.Attempt, error) {
-	now := c.now()
-	a := &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: pay.ShopID, PaymentID: pay.ID, Operation: op,
-		MerchantFree1: pay.TransactionCode, Amount: amount, Status: kessai.AttemptPending, CreatedAt: now}
-	if err := c.store.CreateAttempt(ctx, a); err != nil {
-		if errors.Is(err, kessai.ErrDuplicate) {
-			return nil, errInProgress
-		}
-		return nil, storeErr(err)
+	a := payflow.NewAttempt(c.now(), pay, op, pay.TransactionCode, amount)
+	if err := payflow.AttemptErr(c.store.CreateAttempt(ctx, a)); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
 
 // ---- history ----
 
-// historyFields masks an answer's fields for the history. ProcessId stays
-// readable (card.DeriveCollectionState hands it to the next operation);
-// ProcessPass is kept sealed on the payment instead.
-func historyFields(r *escott.Response) map[string]string {
-	out := map[string]string{}
-	if r == nil {
-		return out
-	}
-	for k, v := range r.Fields {
-		if len(v) == 0 {
-			continue
-		}
-		out[k] = escott.MaskValue(k, v[0])
-	}
-	return out
-}
-
-// historyEntry builds the history row of one answer (spec §12.5):
-// 処理日時, 処理連番 (TransactionId), 処理区分, 処理結果.
+// historyEntry builds the history row of one answer (payflow.HistoryEntry)
+// with fields even without an answer: a collection's own rows (expired,
+// paid, the request's PayLimit and Amount) are written into them.
 func (c *Collector) historyEntry(pay *kessai.Payment, op escott.OperateID, r *escott.Response, codes []string, amount int64) *kessai.HistoryEntry {
-	now := c.now()
-	h := &kessai.HistoryEntry{ID: kessai.NewID("his", now), ShopID: pay.ShopID, PaymentID: pay.ID, At: now,
-		Operation: op, Amount: amount, Fields: historyFields(r), ResponseCd: escott.CodeOK}
-	if r != nil {
-		h.TransactionID = r.TransactionID()
-	}
-	if len(codes) > 0 {
-		h.ResponseCd = strings.Join(codes, "|")
+	h := payflow.HistoryEntry(c.now(), pay, op, r, codes, amount)
+	if h.Fields == nil {
+		h.Fields = map[string]string{}
 	}
 	return h
 }

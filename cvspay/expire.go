@@ -11,6 +11,7 @@ import (
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/collection"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // SweepResult counts what Expire and Sweep settled.
@@ -56,12 +57,12 @@ type SweepResult struct {
 // the sweep.
 func (c *Collector) Expire(ctx context.Context, shopID string, now time.Time) (SweepResult, error) {
 	var out SweepResult
-	var e *shopEnv
+	var e *payflow.Env
 	after := ""
 	for {
 		pays, err := c.store.ListPaymentsByState(ctx, shopID, kessai.PaymentPending, kessai.Page{Limit: sweepPage, After: after})
 		if err != nil {
-			return out, storeErr(err)
+			return out, payflow.StoreErr(err)
 		}
 		for i := range pays {
 			pay := &pays[i]
@@ -89,7 +90,7 @@ func (c *Collector) Expire(ctx context.Context, shopID string, now time.Time) (S
 }
 
 // expireOne settles one collection past its due date (see Expire).
-func (c *Collector) expireOne(ctx context.Context, e *shopEnv, pay *kessai.Payment, now time.Time, out *SweepResult) error {
+func (c *Collector) expireOne(ctx context.Context, e *payflow.Env, pay *kessai.Payment, now time.Time, out *SweepResult) error {
 	applied, gs, err := c.reconcile(ctx, e, pay, "expiry", nil)
 	switch {
 	case err != nil && !isGatewayErr(err):
@@ -102,7 +103,7 @@ func (c *Collector) expireOne(ctx context.Context, e *shopEnv, pay *kessai.Payme
 		c.log.ErrorContext(ctx, "cvspay: expiry check failed", "shop", pay.ShopID, "payment", pay.ID, "error", err)
 		out.Deferred++
 		return nil
-	case noAnswer(err), err != nil && !hasCode(err, "K12"):
+	case payflow.NoAnswer(err), err != nil && !hasCode(err, "K12"):
 		c.log.WarnContext(ctx, "cvspay: expiry check got no usable answer; retried at the next sweep", "shop", pay.ShopID,
 			"payment", pay.ID, "codes", gatewayCodes(err))
 		out.Deferred++
@@ -119,7 +120,7 @@ func (c *Collector) expireOne(ctx context.Context, e *shopEnv, pay *kessai.Payme
 		resp = gs.Response
 	}
 	codes := gatewayCodes(err) // nil (unpaid) or K12
-	cancelOrder := e.set.Collection.ExpireCancelsOrder
+	cancelOrder := e.Set.Collection.ExpireCancelsOrder
 	expired, cancelled := false, false
 	txErr := c.store.InTx(ctx, func(tx kessai.Store) error {
 		expired, cancelled = false, false
@@ -160,10 +161,10 @@ func (c *Collector) expireOne(ctx context.Context, e *shopEnv, pay *kessai.Payme
 			return err
 		}
 		expired = true
-		return c.emit(ctx, tx, e.gw, kessai.EventPaymentExpired, cur, false)
+		return c.emit(ctx, tx, e.GW, kessai.EventPaymentExpired, cur, false)
 	})
 	if txErr != nil {
-		return storeErr(txErr)
+		return payflow.StoreErr(txErr)
 	}
 	if expired {
 		c.svc.Kick()
@@ -216,7 +217,7 @@ func (c *Collector) sweepAttempts(ctx context.Context, shopID string, now time.T
 	for {
 		atts, err := c.store.ListAttemptsByStatus(ctx, shopID, kessai.AttemptPending, kessai.Page{Limit: sweepPage, After: after})
 		if err != nil {
-			return storeErr(err)
+			return payflow.StoreErr(err)
 		}
 		for i := range atts {
 			a := &atts[i]
@@ -230,7 +231,7 @@ func (c *Collector) sweepAttempts(ctx context.Context, shopID string, now time.T
 			}
 			pay, err := c.store.GetPayment(ctx, shopID, a.PaymentID)
 			if err != nil {
-				return storeErr(err)
+				return payflow.StoreErr(err)
 			}
 			if pay.Method != kessai.MethodCollection {
 				continue
@@ -262,7 +263,7 @@ func (c *Collector) sweepAttempts(ctx context.Context, shopID string, now time.T
 				continue // finished meanwhile
 			}
 			if err != nil {
-				return storeErr(err)
+				return payflow.StoreErr(err)
 			}
 			if marked {
 				c.svc.Kick()
@@ -282,7 +283,7 @@ func (c *Collector) sweepAttempts(ctx context.Context, shopID string, now time.T
 func (c *Collector) sweepNew(ctx context.Context, shopID string, now time.Time, out *SweepResult) error {
 	pays, err := c.store.ListPaymentsByState(ctx, shopID, kessai.PaymentNew, kessai.Page{Limit: sweepPage})
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	for i := range pays {
 		pay := &pays[i]
@@ -291,7 +292,7 @@ func (c *Collector) sweepNew(ctx context.Context, shopID string, now time.Time, 
 		}
 		atts, err := c.store.ListAttempts(ctx, shopID, pay.ID)
 		if err != nil {
-			return storeErr(err)
+			return payflow.StoreErr(err)
 		}
 		if len(atts) > 0 {
 			continue // sweepAttempts' business
@@ -307,12 +308,12 @@ func (c *Collector) sweepNew(ctx context.Context, shopID string, now time.Time, 
 // sweepUnconfirmed asks 2Ref again for unpaid collections whose
 // notification could not be confirmed (codeUnconfirmed).
 func (c *Collector) sweepUnconfirmed(ctx context.Context, shopID string, out *SweepResult) error {
-	var e *shopEnv
+	var e *payflow.Env
 	after := ""
 	for {
 		pays, err := c.store.ListPaymentsByState(ctx, shopID, kessai.PaymentPending, kessai.Page{Limit: sweepPage, After: after})
 		if err != nil {
-			return storeErr(err)
+			return payflow.StoreErr(err)
 		}
 		for i := range pays {
 			pay := &pays[i]
@@ -329,7 +330,7 @@ func (c *Collector) sweepUnconfirmed(ctx context.Context, shopID string, out *Sw
 			case err != nil && !isGatewayErr(err):
 				c.log.ErrorContext(ctx, "cvspay: re-check of a notification failed", "shop", shopID, "payment", pay.ID, "error", err)
 				out.Deferred++
-			case noAnswer(err):
+			case payflow.NoAnswer(err):
 				out.Deferred++
 			case err == nil && gs.Paid:
 				if applied {
@@ -370,7 +371,7 @@ func (c *Collector) clearUnconfirmed(ctx context.Context, pay *kessai.Payment) e
 		cur.UpdatedAt = c.now()
 		return tx.UpdatePayment(ctx, cur)
 	})
-	return storeErr(err)
+	return payflow.StoreErr(err)
 }
 
 // SweepAll runs Sweep for every shop: the function the job runner's
@@ -379,7 +380,7 @@ func (c *Collector) clearUnconfirmed(ctx context.Context, pay *kessai.Payment) e
 func (c *Collector) SweepAll(ctx context.Context) error {
 	shops, err := c.store.ListShops(ctx)
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	var errs []error
 	for _, s := range shops {

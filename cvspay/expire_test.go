@@ -8,6 +8,7 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -39,7 +40,7 @@ func TestDueDates(t *testing.T) {
 			{"the longest, 60 days", jst(2026, 1, 1, 0, 0, 0), 60, "202603022359"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				e.setTime(c.now)
+				e.SetTime(c.now)
 				e.collection("due_days", c.days)
 				res := e.register(e.order(1000))
 				if res.Payment.PayLimit != c.want || e.simCollection(res.Payment.TransactionCode).PayLimit != c.want {
@@ -81,30 +82,30 @@ func TestExpire(t *testing.T) {
 				e := newEnv(t, onDB(b), withCollection("expire_cancels_order", c.cancel, "due_days", 1))
 				o := e.order(2000)
 				res := e.register(o) // 1 April noon → due 2 April 23:59
-				e.setTime(jst(2026, 4, 2, 23, 59, 0))
+				e.SetTime(jst(2026, 4, 2, 23, 59, 0))
 				if c.lastMinute {
-					e.sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
+					e.Sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
 					e.payAt(res.NextAction.URL, "SEV")
 				}
 				// Still payable to the end of the minute: nothing happens.
-				out, err := e.col.Expire(e.ctx, shopID, jst(2026, 4, 2, 23, 59, 59))
+				out, err := e.col.Expire(e.Ctx, shopID, jst(2026, 4, 2, 23, 59, 59))
 				if err != nil || out != (cvspay.SweepResult{}) {
 					t.Fatalf("before the end of the due minute: %+v %v", out, err)
 				}
-				refs := e.calls.count(escott.OpCvsRef)
-				e.setTime(jst(2026, 4, 3, 0, 0, 5))
-				out, err = e.col.Sweep(e.ctx, shopID)
+				refs := e.Calls.Count(escott.OpCvsRef)
+				e.SetTime(jst(2026, 4, 3, 0, 0, 5))
+				out, err = e.col.Sweep(e.Ctx, shopID)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := e.calls.count(escott.OpCvsRef) - refs; n != 1 {
+				if n := e.Calls.Count(escott.OpCvsRef) - refs; n != 1 {
 					t.Fatalf("%d 2Ref calls at expiry, want 1", n)
 				}
-				pay := e.getPayment(res.Payment.ID)
-				wantState(t, pay, c.wantPay)
-				wantStatus(t, e.getOrder(o.ID), c.wantOrder)
+				pay := e.GetPayment(res.Payment.ID)
+				paytest.WantState(t, pay, c.wantPay)
+				paytest.WantStatus(t, e.GetOrder(o.ID), c.wantOrder)
 				wantList(t, "history", e.ops(pay.ID), c.wantHistory)
-				wantList(t, "payment events", e.eventsAbout(pay.ID), c.wantEvents)
+				wantList(t, "payment events", e.EventsAbout(pay.ID), c.wantEvents)
 				switch {
 				case c.lastMinute && (out.Paid != 1 || out.Expired != 0):
 					t.Fatalf("sweep %+v", out)
@@ -112,7 +113,7 @@ func TestExpire(t *testing.T) {
 					t.Fatalf("sweep %+v", out)
 				}
 				// Idempotent: the next sweep finds nothing to do.
-				if out, err := e.col.Sweep(e.ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
+				if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
 					t.Fatalf("second sweep %+v %v", out, err)
 				}
 				if c.wantPay != kessai.PaymentExpired {
@@ -122,21 +123,21 @@ func TestExpire(t *testing.T) {
 				// and a new due date gives the shopper another chance
 				// (ADMIN-13, A-26); an order the expiry cancelled goes
 				// back on hold.
-				v, err := e.col.Get(e.ctx, shopID, pay.ID)
+				v, err := e.col.Get(e.Ctx, shopID, pay.ID)
 				if err != nil || v.State.LabelJa != "期限切れ" || len(v.Operations) != 2 {
 					t.Fatalf("expired view %+v %v", v, err)
 				}
-				v, err = e.col.Change(e.ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260405"})
+				v, err = e.col.Change(e.Ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260405"})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if v.State.Kind != kessai.PaymentPending || v.Payment.PayLimit != "202604052359" {
 					t.Fatalf("after change %+v", v.State)
 				}
-				wantStatus(t, e.getOrder(o.ID), kessai.OrderOnHold)
+				paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderOnHold)
 				e.payAt(v.Collection.PaymentURL, "FAM")
-				wantState(t, e.getPayment(pay.ID), kessai.PaymentPaid)
-				wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+				paytest.WantState(t, e.GetPayment(pay.ID), kessai.PaymentPaid)
+				paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 			})
 		}
 	})
@@ -148,15 +149,15 @@ func TestExpireNoAnswer(t *testing.T) {
 	e := newEnv(t, withCollection("expire_cancels_order", true))
 	o := e.order(2000)
 	res := e.register(o)
-	e.advance(8 * 24 * time.Hour)
-	e.sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultTimeout, Hold: 10 * time.Millisecond, Times: 1})
-	out, err := e.col.Sweep(e.ctx, shopID)
+	e.Advance(8 * 24 * time.Hour)
+	e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultTimeout, Hold: 10 * time.Millisecond, Times: 1})
+	out, err := e.col.Sweep(e.Ctx, shopID)
 	if err != nil || out.Deferred != 1 || out.Expired != 0 {
 		t.Fatalf("sweep without an answer %+v %v", out, err)
 	}
-	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentPending)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderOnHold)
-	out, err = e.col.Sweep(e.ctx, shopID)
+	paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentPending)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderOnHold)
+	out, err = e.col.Sweep(e.Ctx, shopID)
 	if err != nil || out.Expired != 1 || out.OrdersCancelled != 1 {
 		t.Fatalf("next sweep %+v %v", out, err)
 	}
@@ -168,9 +169,9 @@ func TestExpireNoAnswer(t *testing.T) {
 func TestExpireDeletedAtConsole(t *testing.T) {
 	e := newEnv(t)
 	res := e.register(e.order(2000))
-	e.advance(8 * 24 * time.Hour)
-	e.sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultResponseCode, ResponseCd: "K12", Times: 1})
-	out, err := e.col.Expire(e.ctx, shopID, e.clock.Now())
+	e.Advance(8 * 24 * time.Hour)
+	e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultResponseCode, ResponseCd: "K12", Times: 1})
+	out, err := e.col.Expire(e.Ctx, shopID, e.Clock.Now())
 	if err != nil || out.Expired != 1 {
 		t.Fatalf("expire %+v %v", out, err)
 	}
@@ -185,18 +186,18 @@ func TestSweepInterrupted(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, onDB(b))
 		o1, o2 := e.order(1000), e.order(1000)
-		now := e.clock.Now()
+		now := e.Clock.Now()
 		mk := func(o *kessai.Order, code string) *kessai.Payment {
 			p := &kessai.Payment{ID: kessai.NewID("pay", now), ShopID: shopID, OrderID: o.ID, Method: kessai.MethodCollection,
 				State: kessai.PaymentNew, Amount: 1000, Currency: "JPY", TransactionCode: code, Operation: escott.OpCvsAdd,
 				PayLimit: "202604082359", CreatedAt: now, UpdatedAt: now}
-			if err := e.store.CreatePayment(e.ctx, p); err != nil {
+			if err := e.Store.CreatePayment(e.Ctx, p); err != nil {
 				t.Fatal(err)
 			}
 			return p
 		}
 		interrupted := mk(o1, "000000000101")
-		if err := e.store.CreateAttempt(e.ctx, &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: shopID, PaymentID: interrupted.ID,
+		if err := e.Store.CreateAttempt(e.Ctx, &kessai.Attempt{ID: kessai.NewID("att", now), ShopID: shopID, PaymentID: interrupted.ID,
 			Operation: escott.OpCvsAdd, MerchantFree1: interrupted.TransactionCode, Amount: 1000, Status: kessai.AttemptPending,
 			CreatedAt: now}); err != nil {
 			t.Fatal(err)
@@ -204,24 +205,24 @@ func TestSweepInterrupted(t *testing.T) {
 		abandoned := mk(o2, "000000000102")
 
 		// Within the stale period nothing is touched: the call may run.
-		if out, err := e.col.Sweep(e.ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
+		if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
 			t.Fatalf("early sweep %+v %v", out, err)
 		}
-		e.advance(cvspay.DefaultStaleAfter + time.Second)
-		out, err := e.col.Sweep(e.ctx, shopID)
+		e.Advance(cvspay.DefaultStaleAfter + time.Second)
+		out, err := e.col.Sweep(e.Ctx, shopID)
 		if err != nil || out.Unknown != 1 || out.Abandoned != 1 {
 			t.Fatalf("sweep %+v %v", out, err)
 		}
-		wantState(t, e.getPayment(interrupted.ID), kessai.PaymentUnknown)
-		if a := e.attempts(interrupted.ID); a[0].Status != kessai.AttemptUnknown {
+		paytest.WantState(t, e.GetPayment(interrupted.ID), kessai.PaymentUnknown)
+		if a := e.Attempts(interrupted.ID); a[0].Status != kessai.AttemptUnknown {
 			t.Fatalf("attempt %+v", a[0])
 		}
-		wantList(t, "events", e.eventsAbout(interrupted.ID), []string{kessai.EventPaymentUnknown})
-		wantState(t, e.getPayment(abandoned.ID), kessai.PaymentFailed)
-		_, err = e.col.Register(e.ctx, shopID, o1.ID, cvspay.RegisterInput{})
+		wantList(t, "events", e.EventsAbout(interrupted.ID), []string{kessai.EventPaymentUnknown})
+		paytest.WantState(t, e.GetPayment(abandoned.ID), kessai.PaymentFailed)
+		_, err = e.col.Register(e.Ctx, shopID, o1.ID, cvspay.RegisterInput{})
 		wantErr(t, err, kessai.KindConflict, "payment_unknown")
 		e.register(o2) // free again
-		if n := e.calls.count(escott.OpCvsAdd); n != 1 {
+		if n := e.Calls.Count(escott.OpCvsAdd); n != 1 {
 			t.Fatalf("%d 2Add calls", n)
 		}
 	})

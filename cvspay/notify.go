@@ -8,6 +8,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // codeUnconfirmed marks an unpaid collection (in Payment.FailureCodes)
@@ -94,7 +95,7 @@ func (c *Collector) Notify(ctx context.Context, shopID string, n *escott.Notific
 		logRejected("no payment with this transaction code")
 		return rejected("入金通知の取引コードに該当する決済がありません。", "no payment has the notification's transaction code")
 	case err != nil:
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	if pay.Method != kessai.MethodCollection || pay.OrderID != n.MerchantFree2 {
 		logRejected("transaction code of another order or method", "payment", pay.ID)
@@ -118,7 +119,7 @@ func (c *Collector) Notify(ctx context.Context, shopID string, n *escott.Notific
 	}
 	applied, st, err := c.reconcile(ctx, e, pay, "notification", n)
 	switch {
-	case noAnswer(err):
+	case payflow.NoAnswer(err):
 		c.markUnconfirmed(ctx, pay)
 		c.log.WarnContext(ctx, "cvspay: payment notification could not be confirmed (no answer to 2Ref); the sweep retries",
 			"shop", shopID, "payment", pay.ID, "fields", maskedFields(n.Fields))
@@ -185,16 +186,16 @@ func (c *Collector) markUnconfirmed(ctx context.Context, pay *kessai.Payment) {
 // call's (an *escott.Error for a refusal or no answer) or the store's.
 // source says who asked ("notification", "reference", "expiry", "sweep"),
 // for the history row.
-func (c *Collector) reconcile(ctx context.Context, e *shopEnv, pay *kessai.Payment, source string, n *escott.Notification) (bool, *escott.CollectionStatus, error) {
+func (c *Collector) reconcile(ctx context.Context, e *payflow.Env, pay *kessai.Payment, source string, n *escott.Notification) (bool, *escott.CollectionStatus, error) {
 	hist, err := c.store.ListHistory(ctx, pay.ShopID, pay.ID)
 	if err != nil {
-		return false, nil, storeErr(err)
+		return false, nil, payflow.StoreErr(err)
 	}
 	proc, err := card.DeriveCollectionState(hist).Handle(pay)
 	if err != nil {
 		return false, nil, err
 	}
-	st, err := e.gw.ReferCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
+	st, err := e.GW.ReferCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
 	if err != nil {
 		return false, st, err
 	}
@@ -215,7 +216,7 @@ var reopenable = []kessai.OrderStatus{kessai.OrderPending, kessai.OrderOnHold, k
 // payment.paid is emitted and the order moves to its status after payment
 // (CVS-10, SET-17 — on every path, design A-08). It reports whether it
 // recorded anything; false means someone else already had.
-func (c *Collector) applyPaid(ctx context.Context, e *shopEnv, pay *kessai.Payment, st *escott.CollectionStatus, source string, n *escott.Notification) (bool, error) {
+func (c *Collector) applyPaid(ctx context.Context, e *payflow.Env, pay *kessai.Payment, st *escott.CollectionStatus, source string, n *escott.Notification) (bool, error) {
 	now := c.now()
 	paidAt := now
 	if t, err := escott.ParseNyukinDate(st.NyukinDate); err == nil {
@@ -229,7 +230,7 @@ func (c *Collector) applyPaid(ctx context.Context, e *shopEnv, pay *kessai.Payme
 	if cvs == "" && n != nil {
 		cvs = n.CvsCd
 	}
-	completed := e.set.Collection.CompletedStatus == kessai.OrderCompleted
+	completed := e.Set.Collection.CompletedStatus == kessai.OrderCompleted
 	applied := false
 	var fallback bool
 	write := func(tx kessai.Store, keepState bool) error {
@@ -284,7 +285,7 @@ func (c *Collector) applyPaid(ctx context.Context, e *shopEnv, pay *kessai.Payme
 		if err := tx.AppendHistory(ctx, h); err != nil {
 			return err
 		}
-		if err := c.emit(ctx, tx, e.gw, kessai.EventPaymentPaid, cur, false); err != nil {
+		if err := c.emit(ctx, tx, e.GW, kessai.EventPaymentPaid, cur, false); err != nil {
 			return err
 		}
 		from := reopenable
@@ -317,7 +318,7 @@ func (c *Collector) applyPaid(ctx context.Context, e *shopEnv, pay *kessai.Payme
 		err = c.store.InTx(ctx, func(tx kessai.Store) error { return write(tx, true) })
 	}
 	if err != nil {
-		return false, storeErr(err)
+		return false, payflow.StoreErr(err)
 	}
 	if applied {
 		c.svc.Kick()

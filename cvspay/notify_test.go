@@ -11,6 +11,7 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -25,30 +26,30 @@ func TestPayAtEveryStore(t *testing.T) {
 			t.Run(cvs, func(t *testing.T) {
 				o := e.order(1500)
 				res := e.register(o)
-				refs := e.calls.count(escott.OpCvsRef)
+				refs := e.Calls.Count(escott.OpCvsRef)
 				e.payAt(res.NextAction.URL, cvs)
 
-				pay := e.getPayment(res.Payment.ID)
-				wantState(t, pay, kessai.PaymentPaid)
+				pay := e.GetPayment(res.Payment.ID)
+				paytest.WantState(t, pay, kessai.PaymentPaid)
 				sc := e.simCollection(pay.TransactionCode)
 				nyukin, _ := escott.ParseNyukinDate(sc.NyukinDate)
 				if pay.CvsCd != cvs || pay.Amount != 1500 || !pay.PaidAt.Equal(nyukin) || len(pay.FailureCodes) != 0 {
 					t.Fatalf("paid payment %+v (gateway %+v)", pay, sc)
 				}
-				wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+				paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 				wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "paid:OK"})
-				h := e.history(pay.ID)[1]
+				h := e.History(pay.ID)[1]
 				if h.Fields["CvsCd"] != cvs || h.Fields["RecvNum"] != sc.RecvNum || h.Fields["Source"] != "notification" ||
 					h.Fields["Notification.RecvNum"] != sc.RecvNum || h.TransactionID != sc.PaidTransactionID || h.Amount != 1500 {
 					t.Fatalf("paid row %+v", h)
 				}
-				wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
-				wantList(t, "order events", e.eventsAbout(o.ID), []string{kessai.EventOrderCreated, kessai.EventOrderUpdated, kessai.EventOrderUpdated})
-				if n := e.calls.count(escott.OpCvsRef) - refs; n != 1 {
+				wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
+				wantList(t, "order events", e.EventsAbout(o.ID), []string{kessai.EventOrderCreated, kessai.EventOrderUpdated, kessai.EventOrderUpdated})
+				if n := e.Calls.Count(escott.OpCvsRef) - refs; n != 1 {
 					t.Fatalf("%d 2Ref calls to confirm one notification", n)
 				}
 				// The operator's view: paid, no buttons (ADMIN-12).
-				v, err := e.col.Reference(e.ctx, shopID, pay.ID)
+				v, err := e.col.Reference(e.Ctx, shopID, pay.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,7 +88,7 @@ func TestOrderStatusAfterPaid(t *testing.T) {
 				o := e.order(3000, items(c.virtual...))
 				res := e.register(o) // with a 330 yen fee line, itself virtual
 				e.payAt(res.NextAction.URL, "FAM")
-				wantStatus(t, e.getOrder(o.ID), c.want)
+				paytest.WantStatus(t, e.GetOrder(o.ID), c.want)
 			})
 		}
 	})
@@ -95,7 +96,7 @@ func TestOrderStatusAfterPaid(t *testing.T) {
 
 // validNotification is what the gateway would send for a payment of pay.
 func validNotification(pay *kessai.Payment) url.Values {
-	return url.Values{"MerchantId": {demoID}, "TransactionId": {"1000000000999"}, "RecvNum": {"123456789012"},
+	return url.Values{"MerchantId": {paytest.DemoID}, "TransactionId": {"1000000000999"}, "RecvNum": {"123456789012"},
 		"NyukinDate": {"20260401120000"}, "MerchantFree1": {pay.TransactionCode}, "MerchantFree2": {pay.OrderID},
 		"CvsCd": {"SEV"}}
 }
@@ -108,24 +109,24 @@ func TestNotificationDuplicates(t *testing.T) {
 		e := newEnv(t, onDB(b))
 		o := e.order(2000)
 		res := e.register(o)
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultDuplicateNotification, Times: 1})
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultDuplicateNotification, Times: 1})
 		e.payAt(res.NextAction.URL, "SEV")
-		if ns := e.sim.Notifications(); len(ns) != 2 || !ns[0].Delivered || !ns[1].Delivered {
+		if ns := e.Sim.Notifications(); len(ns) != 2 || !ns[0].Delivered || !ns[1].Delivered {
 			t.Fatalf("notifications %+v", ns)
 		}
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentPaid)
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentPaid)
 		check := func() {
 			t.Helper()
 			wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "paid:OK"})
-			wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
-			wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+			wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
+			paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 		}
 		check()
 
 		// A replay later (through the receiver): nothing changes and the
 		// gateway is not even asked.
-		refs := e.calls.count(escott.OpCvsRef)
+		refs := e.Calls.Count(escott.OpCvsRef)
 		fields := e.lastNotification()
 		e.notify(fields)
 		check()
@@ -138,14 +139,14 @@ func TestNotificationDuplicates(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if err := e.col.Notify(e.ctx, shopID, n); err != nil {
+				if err := e.col.Notify(e.Ctx, shopID, n); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
 		check()
-		if n := e.calls.count(escott.OpCvsRef) - refs; n != 0 {
+		if n := e.Calls.Count(escott.OpCvsRef) - refs; n != 0 {
 			t.Fatalf("%d 2Ref calls for replays of an applied notification", n)
 		}
 	})
@@ -157,10 +158,10 @@ func TestNotificationDuplicates(t *testing.T) {
 func TestNotificationConcurrentFirst(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, onDB(b))
-		testdb.WarmPool(t, e.store, 6)
+		testdb.WarmPool(t, e.Store, 6)
 		o := e.order(2000)
 		res := e.register(o)
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
 		e.payAt(res.NextAction.URL, "SEV") // paid at the gateway, notification lost
 		n, err := escott.ParseNotification(e.lastNotification())
 		if err != nil {
@@ -169,17 +170,17 @@ func TestNotificationConcurrentFirst(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 6 {
 			wg.Go(func() {
-				if err := e.col.Notify(e.ctx, shopID, n); err != nil {
+				if err := e.col.Notify(e.Ctx, shopID, n); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentPaid)
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentPaid)
 		wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "paid:OK"})
-		wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
-		if got := count(e.eventsAbout(o.ID), kessai.EventOrderUpdated); got != 2 {
+		wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
+		if got := count(e.EventsAbout(o.ID), kessai.EventOrderUpdated); got != 2 {
 			t.Fatalf("%d order.updated events", got)
 		}
 	})
@@ -217,42 +218,42 @@ func TestNotificationForged(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				err = e.col.Notify(e.ctx, shopID, n)
+				err = e.col.Notify(e.Ctx, shopID, n)
 				wantErr(t, err, kessai.KindInvalid, cvspay.CodeNotificationRejected)
 				e.notify(fields) // through the receiver: 200, empty body
 				for _, p := range []*kessai.Payment{pay, other} {
-					wantState(t, e.getPayment(p.ID), kessai.PaymentPending)
+					paytest.WantState(t, e.GetPayment(p.ID), kessai.PaymentPending)
 					wantList(t, "history", e.ops(p.ID), []string{"2Add:OK"})
-					wantStatus(t, e.getOrder(p.OrderID), kessai.OrderOnHold)
+					paytest.WantStatus(t, e.GetOrder(p.OrderID), kessai.OrderOnHold)
 				}
 			})
 		}
-		for _, ev := range e.events() {
+		for _, ev := range e.Events() {
 			if ev == kessai.EventPaymentPaid {
 				t.Fatal("a forged notification produced payment.paid")
 			}
 		}
 		// The ones 2Ref answered "unpaid" are asked about once more by the
 		// next sweep (in case the gateway's reference lagged), then left.
-		refs := e.calls.count(escott.OpCvsRef)
-		if out, err := e.col.Sweep(e.ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
+		refs := e.Calls.Count(escott.OpCvsRef)
+		if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
 			t.Fatalf("sweep %+v %v", out, err)
 		}
-		if n := e.calls.count(escott.OpCvsRef) - refs; n != 2 {
+		if n := e.Calls.Count(escott.OpCvsRef) - refs; n != 2 {
 			t.Fatalf("%d re-checks, want one per collection", n)
 		}
 		for _, p := range []*kessai.Payment{pay, other} {
-			if got := e.getPayment(p.ID); got.State != kessai.PaymentPending || len(got.FailureCodes) != 0 {
+			if got := e.GetPayment(p.ID); got.State != kessai.PaymentPending || len(got.FailureCodes) != 0 {
 				t.Fatalf("after the re-check %+v", got)
 			}
 		}
-		if out, _ := e.col.Sweep(e.ctx, shopID); out != (cvspay.SweepResult{}) || e.calls.count(escott.OpCvsRef)-refs != 2 {
+		if out, _ := e.col.Sweep(e.Ctx, shopID); out != (cvspay.SweepResult{}) || e.Calls.Count(escott.OpCvsRef)-refs != 2 {
 			t.Fatal("a second sweep asked again")
 		}
 		// The real payment is still recognised.
 		e.payAt(res.NextAction.URL, "LSN")
-		wantState(t, e.getPayment(pay.ID), kessai.PaymentPaid)
-		wantState(t, e.getPayment(other.ID), kessai.PaymentPending)
+		paytest.WantState(t, e.GetPayment(pay.ID), kessai.PaymentPaid)
+		paytest.WantState(t, e.GetPayment(other.ID), kessai.PaymentPending)
 	})
 }
 
@@ -264,26 +265,26 @@ func TestNotificationLost(t *testing.T) {
 		e := newEnv(t, onDB(b), withCollection("completed_status", "completed"))
 		o := e.order(2000, items(true))
 		res := e.register(o)
-		e.sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
+		e.Sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
 		e.payAt(res.NextAction.URL, "EDY")
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentPending) // nothing arrived
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentPending) // nothing arrived
 
-		v, err := e.col.Reference(e.ctx, shopID, pay.ID)
+		v, err := e.col.Reference(e.Ctx, shopID, pay.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v.State.Kind != kessai.PaymentPaid || !v.Gateway.Paid || v.Gateway.CvsName != "Edy" || v.Gateway.RecvNum == "" {
 			t.Fatalf("reference %+v %+v", v.State, v.Gateway)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderCompleted) // A-08: SET-17 applies here too
-		h := e.history(pay.ID)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderCompleted) // A-08: SET-17 applies here too
+		h := e.History(pay.ID)
 		if len(h) != 2 || h[1].Operation != "paid" || h[1].Fields["Source"] != "reference" || h[1].Fields["CvsCd"] != "EDY" {
 			t.Fatalf("history %+v", h)
 		}
 		e.notify(e.lastNotification()) // the late copy
 		wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "paid:OK"})
-		wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
+		wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
 	})
 }
 
@@ -295,27 +296,27 @@ func TestNotificationUnconfirmed(t *testing.T) {
 		e := newEnv(t, onDB(b))
 		o := e.order(2000)
 		res := e.register(o)
-		e.sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultEmptyBody, Times: 1})
+		e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultEmptyBody, Times: 1})
 		e.payAt(res.NextAction.URL, "ATM")
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentPending)
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentPending)
 		if len(pay.FailureCodes) != 1 || pay.FailureCodes[0] != "notification_unconfirmed" {
 			t.Fatalf("mark %v", pay.FailureCodes)
 		}
-		out, err := e.col.Sweep(e.ctx, shopID)
+		out, err := e.col.Sweep(e.Ctx, shopID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if out.Paid != 1 || out.Expired != 0 {
 			t.Fatalf("sweep %+v", out)
 		}
-		pay = e.getPayment(pay.ID)
-		wantState(t, pay, kessai.PaymentPaid)
+		pay = e.GetPayment(pay.ID)
+		paytest.WantState(t, pay, kessai.PaymentPaid)
 		if len(pay.FailureCodes) != 0 || pay.CvsCd != "ATM" {
 			t.Fatalf("paid %+v", pay)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
-		if out, err := e.col.Sweep(e.ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
+		if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out != (cvspay.SweepResult{}) {
 			t.Fatalf("second sweep %+v %v", out, err)
 		}
 	})
@@ -333,20 +334,20 @@ func TestLateNotificationAfterExpiry(t *testing.T) {
 		res := e.register(o)
 		// kessai's clock runs past the due date; the gateway's stays just
 		// before it (its payment report is late).
-		e.clock.Advance(8 * 24 * time.Hour)
-		out, err := e.col.Expire(e.ctx, shopID, e.clock.Now())
+		e.Clock.Advance(8 * 24 * time.Hour)
+		out, err := e.col.Expire(e.Ctx, shopID, e.Clock.Now())
 		if err != nil || out.Expired != 1 || out.OrdersCancelled != 1 {
 			t.Fatalf("expire %+v %v", out, err)
 		}
-		wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentExpired)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderCancelled)
+		paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentExpired)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderCancelled)
 
 		e.payAt(res.NextAction.URL, "MNS")
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentPaid)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentPaid)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 		wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "expired:OK", "paid:OK"})
-		wantList(t, "payment events", e.eventsAbout(pay.ID),
+		wantList(t, "payment events", e.EventsAbout(pay.ID),
 			[]string{kessai.EventPaymentPending, kessai.EventPaymentExpired, kessai.EventPaymentPaid})
 	})
 }
@@ -358,12 +359,12 @@ func TestLateNotificationOperatorCancelled(t *testing.T) {
 	e := newEnv(t)
 	o := e.order(2000)
 	res := e.register(o)
-	if _, err := e.store.SetOrderStatus(e.ctx, shopID, o.ID, nil, kessai.OrderCancelled, e.clock.Now()); err != nil {
+	if _, err := e.Store.SetOrderStatus(e.Ctx, shopID, o.ID, nil, kessai.OrderCancelled, e.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.payAt(res.NextAction.URL, "SEV")
-	wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentPaid)
-	wantStatus(t, e.getOrder(o.ID), kessai.OrderCancelled)
+	paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentPaid)
+	paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderCancelled)
 	var ev struct {
 		State   string `json:"state"`
 		OrderID string `json:"order_id"`
@@ -384,25 +385,25 @@ func TestLatePaymentWithAnotherPayment(t *testing.T) {
 		e := newEnv(t, onDB(b))
 		o := e.order(2000)
 		res := e.register(o)
-		e.clock.Advance(8 * 24 * time.Hour)
-		if out, err := e.col.Expire(e.ctx, shopID, e.clock.Now()); err != nil || out.Expired != 1 {
+		e.Clock.Advance(8 * 24 * time.Hour)
+		if out, err := e.col.Expire(e.Ctx, shopID, e.Clock.Now()); err != nil || out.Expired != 1 {
 			t.Fatalf("expire %+v %v", out, err)
 		}
-		now := e.clock.Now()
+		now := e.Clock.Now()
 		card := &kessai.Payment{ID: kessai.NewID("pay", now), ShopID: shopID, OrderID: o.ID, Method: kessai.MethodCard,
 			State: kessai.PaymentCaptured, Amount: 2000, Currency: "JPY", TransactionCode: "000000000777", CreatedAt: now, UpdatedAt: now}
-		if err := e.store.CreatePayment(e.ctx, card); err != nil {
+		if err := e.Store.CreatePayment(e.Ctx, card); err != nil {
 			t.Fatal(err)
 		}
 		e.payAt(res.NextAction.URL, "SEV")
 		e.notify(e.lastNotification()) // and a duplicate
-		pay := e.getPayment(res.Payment.ID)
-		wantState(t, pay, kessai.PaymentExpired)
+		pay := e.GetPayment(res.Payment.ID)
+		paytest.WantState(t, pay, kessai.PaymentExpired)
 		if e.state(pay.ID).Kind != kessai.PaymentPaid || pay.CvsCd != "SEV" {
 			t.Fatalf("derived %s, payment %+v", e.state(pay.ID).Kind, pay)
 		}
 		wantList(t, "history", e.ops(pay.ID), []string{"2Add:OK", "expired:OK", "paid:OK"})
-		wantList(t, "payment events", e.eventsAbout(pay.ID),
+		wantList(t, "payment events", e.EventsAbout(pay.ID),
 			[]string{kessai.EventPaymentPending, kessai.EventPaymentExpired, kessai.EventPaymentPaid})
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/collection"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 )
 
 // View is a collection as the operator's 決済情報 dialog shows it
@@ -156,7 +157,7 @@ func (c *Collector) Details(ctx context.Context, shopID, paymentID string) (*Det
 	if err != nil {
 		return nil, err
 	}
-	if d := details(e.gw, pay); d != nil && pay.State == kessai.PaymentPending {
+	if d := details(e.GW, pay); d != nil && pay.State == kessai.PaymentPending {
 		return d, nil
 	}
 	return nil, kessai.Errorf(kessai.KindConflict, "collection_not_payable",
@@ -165,12 +166,12 @@ func (c *Collector) Details(ctx context.Context, shopID, paymentID string) (*Det
 
 // opEnv loads what an operator action needs: the shop on the pro plan and
 // the collection with its history, which must have a known outcome.
-func (c *Collector) opEnv(ctx context.Context, shopID, paymentID string) (*shopEnv, *kessai.Payment, []kessai.HistoryEntry, error) {
+func (c *Collector) opEnv(ctx context.Context, shopID, paymentID string) (*payflow.Env, *kessai.Payment, []kessai.HistoryEntry, error) {
 	e, err := c.env(ctx, shopID, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := checkPlan(e.set.Plan); err != nil {
+	if err := checkPlan(e.Set.Plan); err != nil {
 		return nil, nil, nil, err
 	}
 	pay, hist, err := c.load(ctx, shopID, paymentID)
@@ -202,13 +203,13 @@ func (c *Collector) Reference(ctx context.Context, shopID, paymentID string) (*V
 		return nil, err
 	}
 	st := card.DeriveCollectionState(hist)
-	if err := card.PermitCollection(e.set.Plan, st, escott.OpCvsRef, c.now()); err != nil {
+	if err := card.PermitCollection(e.Set.Plan, st, escott.OpCvsRef, c.now()); err != nil {
 		return nil, err
 	}
 	_, gs, err := c.reconcile(ctx, e, pay, "reference", nil)
 	switch {
-	case noAnswer(err):
-		return nil, errGatewayUnavailable()
+	case payflow.NoAnswer(err):
+		return nil, payflow.ErrGatewayUnavailable()
 	case err != nil && !isGatewayErr(err):
 		return nil, err
 	case hasCode(err, "K12"):
@@ -220,7 +221,7 @@ func (c *Collector) Reference(ctx context.Context, shopID, paymentID string) (*V
 			}
 			h := c.historyEntry(pay, escott.OpCvsRef, resp, gv.Codes, 0)
 			if err := c.store.AppendHistory(ctx, h); err != nil {
-				return nil, storeErr(err)
+				return nil, payflow.StoreErr(err)
 			}
 		}
 		v, err := c.Get(ctx, shopID, paymentID)
@@ -288,7 +289,7 @@ func (c *Collector) Change(ctx context.Context, shopID, paymentID string, in Cha
 	}
 	now := c.now()
 	st := card.DeriveCollectionState(hist)
-	if err := card.PermitCollection(e.set.Plan, st, escott.OpCvsChg, now); err != nil {
+	if err := card.PermitCollection(e.Set.Plan, st, escott.OpCvsChg, now); err != nil {
 		return nil, err
 	}
 	var v kessai.ValidationErrors
@@ -316,7 +317,7 @@ func (c *Collector) Change(ctx context.Context, shopID, paymentID string, in Cha
 		return nil, err
 	}
 	if payLimit == pay.PayLimit && amount == pay.Amount {
-		view := c.view(e.gw, pay, hist, e.set.Plan)
+		view := c.view(e.GW, pay, hist, e.Set.Plan)
 		view.Noop = true
 		return view, nil
 	}
@@ -328,7 +329,7 @@ func (c *Collector) Change(ctx context.Context, shopID, paymentID string, in Cha
 	if err != nil {
 		return nil, err
 	}
-	res, callErr := e.gw.ChangeCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc, payLimit, amount)
+	res, callErr := e.GW.ChangeCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc, payLimit, amount)
 	var resp *escott.Response
 	if res != nil {
 		resp = res.Response
@@ -347,11 +348,11 @@ func (c *Collector) Change(ctx context.Context, shopID, paymentID string, in Cha
 		if err := tx.UpdatePayment(ctx, cur); err != nil {
 			return err
 		}
-		if err := c.emit(ctx, tx, e.gw, kessai.EventPaymentPending, cur, true); err != nil {
+		if err := c.emit(ctx, tx, e.GW, kessai.EventPaymentPending, cur, true); err != nil {
 			return err
 		}
 		if amount != oldAmount {
-			if err := c.emit(ctx, tx, e.gw, kessai.EventPaymentAmountChanged, cur, true); err != nil {
+			if err := c.emit(ctx, tx, e.GW, kessai.EventPaymentAmountChanged, cur, true); err != nil {
 				return err
 			}
 		}
@@ -375,7 +376,7 @@ func (c *Collector) Cancel(ctx context.Context, shopID, paymentID string) (*View
 		return nil, err
 	}
 	st := card.DeriveCollectionState(hist)
-	if err := card.PermitCollection(e.set.Plan, st, escott.OpCvsDel, c.now()); err != nil {
+	if err := card.PermitCollection(e.Set.Plan, st, escott.OpCvsDel, c.now()); err != nil {
 		return nil, err
 	}
 	proc, err := st.Handle(pay)
@@ -386,13 +387,13 @@ func (c *Collector) Cancel(ctx context.Context, shopID, paymentID string) (*View
 	if err != nil {
 		return nil, err
 	}
-	resp, callErr := e.gw.DeleteCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
+	resp, callErr := e.GW.DeleteCollection(ctx, escott.Ref{MerchantFree1: pay.TransactionCode, MerchantFree2: pay.OrderID}, proc)
 	return c.settleOp(ctx, e, pay, att, escott.OpCvsDel, resp, callErr, 0, func(tx kessai.Store, cur *kessai.Payment, _ *kessai.HistoryEntry) error {
 		cur.State, cur.FailureCodes = kessai.PaymentCancelled, nil
 		if err := tx.UpdatePayment(ctx, cur); err != nil {
 			return err
 		}
-		return c.emit(ctx, tx, e.gw, kessai.EventPaymentCanceled, cur, false)
+		return c.emit(ctx, tx, e.GW, kessai.EventPaymentCanceled, cur, false)
 	})
 }
 
@@ -403,24 +404,24 @@ func (c *Collector) Cancel(ctx context.Context, shopID, paymentID string) (*View
 // collection cannot be changed: typically paid before its notification
 // arrived) is reconciled with 2Ref at once, so the operator is told it was
 // paid rather than left with a bare code.
-func (c *Collector) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Payment, att *kessai.Attempt, op escott.OperateID,
+func (c *Collector) settleOp(ctx context.Context, e *payflow.Env, pay *kessai.Payment, att *kessai.Attempt, op escott.OperateID,
 	resp *escott.Response, callErr error, amount int64, apply func(tx kessai.Store, cur *kessai.Payment, h *kessai.HistoryEntry) error) (*View, error) {
 	oc := outcomeOf(callErr)
 	codes := gatewayCodes(callErr)
 	now := c.now()
-	finishAttempt(att, oc, codes, now)
+	payflow.FinishAttempt(att, oc, codes, now)
 	var h *kessai.HistoryEntry
-	if oc != unknown {
+	if oc != payflow.Unknown {
 		h = c.historyEntry(pay, op, resp, codes, amount)
 	}
 	err := c.store.InTx(ctx, func(tx kessai.Store) error {
 		if err := tx.FinishAttempt(ctx, att); err != nil {
 			return err
 		}
-		if oc == unknown {
+		if oc == payflow.Unknown {
 			return nil
 		}
-		if oc == succeeded {
+		if oc == payflow.Succeeded {
 			cur, err := tx.GetPayment(ctx, pay.ShopID, pay.ID)
 			if err != nil {
 				return err
@@ -443,17 +444,17 @@ func (c *Collector) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 	if err != nil {
 		c.log.ErrorContext(ctx, "cvspay: operation outcome not recorded", "shop", pay.ShopID, "payment", pay.ID,
 			"operation", op, "outcome", oc, "codes", codes, "error", err)
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	c.svc.Kick()
 	switch oc {
-	case unknown:
+	case payflow.Unknown:
 		c.log.WarnContext(ctx, "cvspay: operation outcome unknown", "shop", pay.ShopID, "payment", pay.ID, "operation", op, "error", callErr)
 		return nil, &Failure{Err: &kessai.Error{Kind: kessai.KindUnknown, Code: "operation_unknown",
 			Ja: fmt.Sprintf("%sの結果を確認できませんでした。参照で現在の状態を確認してから操作してください。", op.Label()),
 			En: fmt.Sprintf("The outcome of %s could not be confirmed. Check the current state with a reference before going on.", op)},
 			PaymentID: pay.ID, OrderID: pay.OrderID, Codes: codes}
-	case failed:
+	case payflow.Failed:
 		if slices.Contains(codes, "K14") {
 			if applied, gs, rerr := c.reconcile(ctx, e, pay, "reference", nil); rerr == nil && gs != nil && gs.Paid {
 				if applied {
@@ -473,9 +474,9 @@ func (c *Collector) settleOp(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 	}
 	hist, err := c.store.ListHistory(ctx, pay.ShopID, pay.ID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
-	return c.view(e.gw, pay, hist, e.set.Plan), nil
+	return c.view(e.GW, pay, hist, e.Set.Plan), nil
 }
 
 // nounEn names a collection operation in English messages.
@@ -512,25 +513,11 @@ type ResolveInput struct {
 // the payment as well.
 func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in ResolveInput) (*View, error) {
 	in.FreeArea = strings.TrimSpace(in.FreeArea)
-	var v kessai.ValidationErrors
-	switch in.Outcome {
-	case "succeeded":
-		if !handleChars(in.ProcessID) {
-			v.Add("process_id", "required", "process_id（e-SCOTT の管理画面に表示される取引の ProcessId）を指定してください。",
-				"process_id (the transaction's ProcessId from the e-SCOTT console) is required.")
-		}
-		if !handleChars(in.ProcessPass) {
-			v.Add("process_pass", "required", "process_pass（ProcessPass）を指定してください。", "process_pass is required.")
-		}
-		if in.FreeArea != "" && !handleChars(in.FreeArea) {
-			v.Add("free_area", "invalid_free_area", "free_area（支払番号）は英数字で指定してください。", "free_area must be letters and digits.")
-		}
-	case "failed":
-		if in.ProcessID != "" || in.ProcessPass != "" || in.FreeArea != "" {
-			v.Add("process_id", "unexpected", "failed の場合 process_id は指定しません。", "process_id is not taken with outcome failed.")
-		}
-	default:
-		v.Add("outcome", "invalid_outcome", "outcome は succeeded か failed を指定してください。", "outcome must be succeeded or failed.")
+	// The payment code (free_area) is the collection's own input: refused
+	// with "failed" like the handle, and checked here when given.
+	v := payflow.CheckResolve(in.Outcome, in.ProcessID, in.ProcessPass, handleChars, in.FreeArea)
+	if in.Outcome == "succeeded" && in.FreeArea != "" && !handleChars(in.FreeArea) {
+		v.Add("free_area", "invalid_free_area", "free_area（支払番号）は英数字で指定してください。", "free_area must be letters and digits.")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -543,22 +530,14 @@ func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in Re
 	if err != nil {
 		return nil, err
 	}
-	if pay.State != kessai.PaymentUnknown {
-		return nil, kessai.Errorf(kessai.KindConflict, "payment_not_unknown", "この決済は結果不明ではありません。",
-			"This payment's outcome is not unknown.")
-	}
-	atts, err := c.store.ListAttempts(ctx, shopID, pay.ID)
+	// Only a registration leaves a collection unknown; a lost change or
+	// cancel is settled by a reference instead.
+	att, err := payflow.UndecidedAttempt(ctx, c.store, pay, escott.OpCvsAdd)
 	if err != nil {
-		return nil, storeErr(err)
-	}
-	var att *kessai.Attempt
-	for i := range atts {
-		if atts[i].Operation == escott.OpCvsAdd && (atts[i].Status == kessai.AttemptUnknown || atts[i].Status == kessai.AttemptPending) {
-			att = &atts[i]
-		}
+		return nil, err
 	}
 	if att == nil {
-		return nil, internalf("cvspay: unknown payment %s has no unknown registration attempt", pay.ID)
+		return nil, payflow.Internalf("cvspay: unknown payment %s has no unknown registration attempt", pay.ID)
 	}
 	now := c.now()
 	att.FinishedAt = now
@@ -579,10 +558,10 @@ func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in Re
 				"この ProcessId は別の決済に登録されています。", "This ProcessId belongs to another payment.")
 		}
 		proc := escott.Process{ProcessID: in.ProcessID, ProcessPass: in.ProcessPass}
-		gs, err = e.gw.ReferCollection(ctx, escott.Ref{MerchantFree1: att.MerchantFree1, MerchantFree2: pay.OrderID}, proc)
+		gs, err = e.GW.ReferCollection(ctx, escott.Ref{MerchantFree1: att.MerchantFree1, MerchantFree2: pay.OrderID}, proc)
 		if err != nil {
-			if noAnswer(err) {
-				return nil, errGatewayUnavailable()
+			if payflow.NoAnswer(err) {
+				return nil, payflow.ErrGatewayUnavailable()
 			}
 			return nil, kessai.Errorf(kessai.KindInvalid, "process_not_found",
 				"指定の取引を e-SCOTT で確認できませんでした。ProcessId と ProcessPass を確認してください。",
@@ -607,7 +586,7 @@ func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in Re
 		pay.ProcessID, pay.ProcessPass, pay.FreeArea = in.ProcessID, in.ProcessPass, in.FreeArea
 		pay.TransactionCode = att.MerchantFree1
 		event = kessai.EventPaymentPending
-		change = moveStatus(payableStatuses, kessai.OrderOnHold)
+		change = moveStatus(payflow.PayableStatuses, kessai.OrderOnHold)
 	}
 	pay.UpdatedAt = now
 	err = c.store.InTx(ctx, func(tx kessai.Store) error {
@@ -622,7 +601,7 @@ func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in Re
 		if err := tx.UpdatePayment(ctx, pay); err != nil {
 			return err
 		}
-		if err := c.emit(ctx, tx, e.gw, event, pay, event == kessai.EventPaymentPending); err != nil {
+		if err := c.emit(ctx, tx, e.GW, event, pay, event == kessai.EventPaymentPending); err != nil {
 			return err
 		}
 		_, _, err := c.updateOrder(ctx, tx, shopID, pay.OrderID, change)
@@ -630,12 +609,12 @@ func (c *Collector) Resolve(ctx context.Context, shopID, paymentID string, in Re
 	})
 	if err != nil {
 		if errors.Is(err, kessai.ErrDuplicate) {
-			return nil, errAlreadyPaid
+			return nil, payflow.ErrAlreadyPaid
 		}
 		if errors.Is(err, kessai.ErrConflict) {
-			return nil, errInProgress // resolved meanwhile
+			return nil, payflow.ErrInProgress // resolved meanwhile
 		}
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	c.svc.Kick()
 	if gs != nil && gs.Paid {

@@ -13,6 +13,7 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -31,7 +32,7 @@ func TestChange(t *testing.T) {
 		o := e.order(2000)
 		res := e.register(o)
 		pay := res.Payment
-		v, err := e.col.Get(e.ctx, shopID, pay.ID)
+		v, err := e.col.Get(e.Ctx, shopID, pay.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,23 +40,23 @@ func TestChange(t *testing.T) {
 			t.Fatalf("view before: %+v %v", v.State, v.Operations)
 		}
 		// Nothing changed: a no-op, no gateway call (ADMIN-13).
-		calls := e.calls.count("")
-		v, err = e.col.Change(e.ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260408", Amount: 2000})
-		if err != nil || !v.Noop || e.calls.count("") != calls {
+		calls := e.Calls.Count("")
+		v, err = e.col.Change(e.Ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260408", Amount: 2000})
+		if err != nil || !v.Noop || e.Calls.Count("") != calls {
 			t.Fatalf("no-op change: %+v %v", v, err)
 		}
 		// Bad input, all at once.
-		_, err = e.col.Change(e.ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260331", Amount: -5})
+		_, err = e.col.Change(e.Ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260331", Amount: -5})
 		var ve kessai.ValidationErrors
 		if !asValidation(err, &ve) || len(ve) != 2 {
 			t.Fatalf("invalid change: %v", err)
 		}
 
-		v, err = e.col.Change(e.ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "2026-04-20", Amount: 2500})
+		v, err = e.col.Change(e.Ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "2026-04-20", Amount: 2500})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := e.getPayment(pay.ID)
+		got := e.GetPayment(pay.ID)
 		if got.PayLimit != "202604202359" || got.Amount != 2500 || got.FreeArea == pay.FreeArea || got.State != kessai.PaymentPending {
 			t.Fatalf("changed payment %+v", got)
 		}
@@ -66,11 +67,11 @@ func TestChange(t *testing.T) {
 		if !v.State.Changed || !slices.Equal(v.Operations, opsUnpaidChanged) || !strings.Contains(v.Collection.PaymentURL, got.FreeArea) {
 			t.Fatalf("view after change %+v %v", v.State, v.Operations)
 		}
-		h := e.history(pay.ID)
+		h := e.History(pay.ID)
 		if len(h) != 2 || h[1].Operation != escott.OpCvsChg || h[1].Fields["PayLimit"] != "202604202359" || h[1].Fields["Amount"] != "2500" {
 			t.Fatalf("history %+v", h)
 		}
-		wantList(t, "payment events", e.eventsAbout(pay.ID),
+		wantList(t, "payment events", e.EventsAbout(pay.ID),
 			[]string{kessai.EventPaymentPending, kessai.EventPaymentPending, kessai.EventPaymentAmountChanged})
 		var ev struct {
 			Collection cvspay.Details `json:"collection"`
@@ -81,8 +82,8 @@ func TestChange(t *testing.T) {
 		if ev.Collection.PaymentURL != v.Collection.PaymentURL || ev.Collection.Amount != 2500 || ev.Collection.Due != "2026年4月20日 23:59" {
 			t.Fatalf("payment.pending after the change: %+v", ev.Collection)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderOnHold) // the order total is not changed (ADMIN-17)
-		if e.getOrder(o.ID).Amount != 2000 {
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderOnHold) // the order total is not changed (ADMIN-17)
+		if e.GetOrder(o.ID).Amount != 2000 {
 			t.Fatal("the change touched the order total")
 		}
 
@@ -91,16 +92,16 @@ func TestChange(t *testing.T) {
 			t.Fatalf("old link: HTTP %d", code)
 		}
 		// A second change is refused here, before the gateway (ADMIN-13).
-		calls = e.calls.count("")
-		_, err = e.col.Change(e.ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260425"})
+		calls = e.Calls.Count("")
+		_, err = e.col.Change(e.Ctx, shopID, pay.ID, cvspay.ChangeInput{DueDate: "20260425"})
 		wantErr(t, err, kessai.KindConflict, card.CodeAlreadyChanged)
-		if e.calls.count("") != calls {
+		if e.Calls.Count("") != calls {
 			t.Fatal("a second change reached the gateway")
 		}
 		// The new link pays.
 		e.payAt(v.Collection.PaymentURL, "SEV")
-		got = e.getPayment(pay.ID)
-		wantState(t, got, kessai.PaymentPaid)
+		got = e.GetPayment(pay.ID)
+		paytest.WantState(t, got, kessai.PaymentPaid)
 		if got.Amount != 2500 {
 			t.Fatalf("paid amount %d", got.Amount)
 		}
@@ -117,12 +118,12 @@ func TestChangeAfterPayment(t *testing.T) {
 		e := newEnv(t, onDB(b))
 		res := e.register(e.order(2000))
 		e.payAt(res.NextAction.URL, "SEV")
-		calls := e.calls.count("")
-		_, err := e.col.Change(e.ctx, shopID, res.Payment.ID, cvspay.ChangeInput{Amount: 3000})
+		calls := e.Calls.Count("")
+		_, err := e.col.Change(e.Ctx, shopID, res.Payment.ID, cvspay.ChangeInput{Amount: 3000})
 		wantErr(t, err, kessai.KindConflict, card.CodeOperationNotAllowed)
-		_, err = e.col.Cancel(e.ctx, shopID, res.Payment.ID)
+		_, err = e.col.Cancel(e.Ctx, shopID, res.Payment.ID)
 		wantErr(t, err, kessai.KindConflict, card.CodeOperationNotAllowed)
-		if e.calls.count("") != calls {
+		if e.Calls.Count("") != calls {
 			t.Fatal("a refused operation reached the gateway")
 		}
 
@@ -130,21 +131,21 @@ func TestChangeAfterPayment(t *testing.T) {
 			t.Run(op+" before the notification", func(t *testing.T) {
 				o := e.order(2000)
 				res := e.register(o)
-				e.sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
+				e.Sim.AddFault(sim.Fault{Kind: sim.FaultDropNotification, Times: 1})
 				e.payAt(res.NextAction.URL, "LSN")
-				wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentPending)
+				paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentPending)
 				var err error
 				if op == "change" {
-					_, err = e.col.Change(e.ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
+					_, err = e.col.Change(e.Ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
 				} else {
-					_, err = e.col.Cancel(e.ctx, shopID, res.Payment.ID)
+					_, err = e.col.Cancel(e.Ctx, shopID, res.Payment.ID)
 				}
 				f := wantFailure(t, err, kessai.KindConflict, card.CodeOperationNotAllowed)
 				if !slices.Contains(f.Codes, "K14") || !strings.Contains(f.Err.Ja, "入金済み") {
 					t.Fatalf("failure %+v %+v", f, f.Err)
 				}
-				wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentPaid)
-				wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+				paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentPaid)
+				paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 				want := "2Chg:K14"
 				if op == "cancel" {
 					want = "2Del:K14"
@@ -163,24 +164,24 @@ func TestCancel(t *testing.T) {
 		e := newEnv(t, onDB(b))
 		o := e.order(2000)
 		res := e.register(o)
-		v, err := e.col.Cancel(e.ctx, shopID, res.Payment.ID)
+		v, err := e.col.Cancel(e.Ctx, shopID, res.Payment.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v.State.Kind != kessai.PaymentCancelled || v.State.LabelJa != "取消済み" || len(v.Operations) != 0 || v.Collection != nil {
 			t.Fatalf("view %+v %v", v.State, v.Operations)
 		}
-		wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCancelled)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderOnHold)
+		paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentCancelled)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderOnHold)
 		if sc := e.simCollection(res.Payment.TransactionCode); sc.Status != "DELETED" {
 			t.Fatalf("gateway status %s", sc.Status)
 		}
-		wantList(t, "payment events", e.eventsAbout(res.Payment.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentCanceled})
+		wantList(t, "payment events", e.EventsAbout(res.Payment.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentCanceled})
 		if code := e.postAgent(res.NextAction.URL, "SEV"); code != http.StatusGone {
 			t.Fatalf("paying a cancelled collection: HTTP %d", code)
 		}
 
-		v, err = e.col.Reference(e.ctx, shopID, res.Payment.ID)
+		v, err = e.col.Reference(e.Ctx, shopID, res.Payment.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,20 +190,20 @@ func TestCancel(t *testing.T) {
 		}
 		wantList(t, "history", e.ops(res.Payment.ID), []string{"2Add:OK", "2Del:OK"}) // K12 after our own 2Del is not news
 
-		_, err = e.col.Cancel(e.ctx, shopID, res.Payment.ID)
+		_, err = e.col.Cancel(e.Ctx, shopID, res.Payment.ID)
 		wantErr(t, err, kessai.KindConflict, card.CodeOperationNotAllowed)
-		_, err = e.col.Change(e.ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
+		_, err = e.col.Change(e.Ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
 		wantErr(t, err, kessai.KindConflict, card.CodeOperationNotAllowed)
-		_, err = e.col.RegisterFromAdmin(e.ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
+		_, err = e.col.RegisterFromAdmin(e.Ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
 		wantErr(t, err, kessai.KindConflict, card.CodeTransactionExists)
-		_, err = e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+		_, err = e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 		wantErr(t, err, kessai.KindConflict, "order_not_payable")
 		// A forged notification for the cancelled collection is refused
 		// (2Ref answers K12).
-		err = e.col.Notify(e.ctx, shopID, &escott.Notification{MerchantID: demoID, TransactionID: "1", RecvNum: "1",
+		err = e.col.Notify(e.Ctx, shopID, &escott.Notification{MerchantID: paytest.DemoID, TransactionID: "1", RecvNum: "1",
 			NyukinDate: "20260401120000", MerchantFree1: res.Payment.TransactionCode, MerchantFree2: o.ID})
 		wantErr(t, err, kessai.KindInvalid, cvspay.CodeNotificationRejected)
-		wantState(t, e.getPayment(res.Payment.ID), kessai.PaymentCancelled)
+		paytest.WantState(t, e.GetPayment(res.Payment.ID), kessai.PaymentCancelled)
 	})
 }
 
@@ -212,19 +213,19 @@ func TestCancel(t *testing.T) {
 func TestOperationUnknown(t *testing.T) {
 	e := newEnv(t)
 	res := e.register(e.order(2000))
-	e.sim.AddFault(sim.Fault{Op: escott.OpCvsChg, Kind: sim.FaultReset, After: true, Times: 1})
-	_, err := e.col.Change(e.ctx, shopID, res.Payment.ID, cvspay.ChangeInput{Amount: 2100})
+	e.Sim.AddFault(sim.Fault{Op: escott.OpCvsChg, Kind: sim.FaultReset, After: true, Times: 1})
+	_, err := e.col.Change(e.Ctx, shopID, res.Payment.ID, cvspay.ChangeInput{Amount: 2100})
 	wantFailure(t, err, kessai.KindUnknown, "operation_unknown")
-	got := e.getPayment(res.Payment.ID)
-	wantState(t, got, kessai.PaymentPending)
+	got := e.GetPayment(res.Payment.ID)
+	paytest.WantState(t, got, kessai.PaymentPending)
 	if got.Amount != 2000 {
 		t.Fatalf("amount %d after a lost change", got.Amount)
 	}
-	atts := e.attempts(got.ID)
+	atts := e.Attempts(got.ID)
 	if last := atts[len(atts)-1]; last.Operation != escott.OpCvsChg || last.Status != kessai.AttemptUnknown {
 		t.Fatalf("attempt %+v", last)
 	}
-	v, err := e.col.Reference(e.ctx, shopID, got.ID)
+	v, err := e.col.Reference(e.Ctx, shopID, got.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,10 +242,10 @@ func TestRegisterFromAdmin(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, onDB(b), withCollection("fee_enabled", true, "fee_rows", manualFeeTable))
 		o := e.order(3000, billing(kessai.Billing{LastName: "山田", FirstName: "太郎", Phone: "0312345678"}))
-		_, err := e.col.RegisterFromAdmin(e.ctx, shopID, o.ID, cvspay.AdminRegisterInput{DueDate: "20260101"})
+		_, err := e.col.RegisterFromAdmin(e.Ctx, shopID, o.ID, cvspay.AdminRegisterInput{DueDate: "20260101"})
 		wantErr(t, err, kessai.KindInvalid, "due_date_in_past")
 
-		v, err := e.col.RegisterFromAdmin(e.ctx, shopID, o.ID, cvspay.AdminRegisterInput{DueDate: "2026-04-01", Amount: 2800}) // today (A-26)
+		v, err := e.col.RegisterFromAdmin(e.Ctx, shopID, o.ID, cvspay.AdminRegisterInput{DueDate: "2026-04-01", Amount: 2800}) // today (A-26)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,24 +258,24 @@ func TestRegisterFromAdmin(t *testing.T) {
 		if sc.NameKana != "山田太郎" || sc.ReturnURL != "" || sc.Amount != 2800 {
 			t.Fatalf("gateway %+v", sc)
 		}
-		got := e.getOrder(o.ID)
-		wantStatus(t, got, kessai.OrderPending) // ADMIN-15: status unchanged
+		got := e.GetOrder(o.ID)
+		paytest.WantStatus(t, got, kessai.OrderPending) // ADMIN-15: status unchanged
 		if got.Amount != 3000 || len(got.Items) != 1 {
 			t.Fatalf("order changed: %+v", got)
 		}
-		wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending})
-		_, err = e.col.RegisterFromAdmin(e.ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
+		wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending})
+		_, err = e.col.RegisterFromAdmin(e.Ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
 		wantErr(t, err, kessai.KindConflict, card.CodeTransactionExists)
 
 		// Default due date: today + due days.
 		o2 := e.order(1000)
-		v, err = e.col.RegisterFromAdmin(e.ctx, shopID, o2.ID, cvspay.AdminRegisterInput{})
+		v, err = e.col.RegisterFromAdmin(e.Ctx, shopID, o2.ID, cvspay.AdminRegisterInput{})
 		if err != nil || v.Payment.PayLimit != "202604082359" || v.Payment.Amount != 1000 {
 			t.Fatalf("defaults: %+v %v", v, err)
 		}
 		// The notification applies as for a checkout registration.
 		e.payAt(v.Collection.PaymentURL, "JNB")
-		wantStatus(t, e.getOrder(o2.ID), kessai.OrderProcessing)
+		paytest.WantStatus(t, e.GetOrder(o2.ID), kessai.OrderProcessing)
 	})
 }
 
@@ -286,16 +287,16 @@ func TestLightPlan(t *testing.T) {
 		e := newEnv(t, onDB(b), withPlan(kessai.PlanLight))
 		o := e.order(2000)
 		res := e.register(o)
-		calls := e.calls.count("")
+		calls := e.Calls.Count("")
 		for name, op := range map[string]func() error{
-			"reference": func() error { _, err := e.col.Reference(e.ctx, shopID, res.Payment.ID); return err },
+			"reference": func() error { _, err := e.col.Reference(e.Ctx, shopID, res.Payment.ID); return err },
 			"change": func() error {
-				_, err := e.col.Change(e.ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
+				_, err := e.col.Change(e.Ctx, shopID, res.Payment.ID, cvspay.ChangeInput{DueDate: "20260410"})
 				return err
 			},
-			"cancel": func() error { _, err := e.col.Cancel(e.ctx, shopID, res.Payment.ID); return err },
+			"cancel": func() error { _, err := e.col.Cancel(e.Ctx, shopID, res.Payment.ID); return err },
 			"register": func() error {
-				_, err := e.col.RegisterFromAdmin(e.ctx, shopID, e.order(500).ID, cvspay.AdminRegisterInput{})
+				_, err := e.col.RegisterFromAdmin(e.Ctx, shopID, e.order(500).ID, cvspay.AdminRegisterInput{})
 				return err
 			},
 		} {
@@ -304,23 +305,23 @@ func TestLightPlan(t *testing.T) {
 				t.Fatalf("%s: message %q / %q", name, ke.Ja, ke.En)
 			}
 		}
-		if e.calls.count("") != calls {
+		if e.Calls.Count("") != calls {
 			t.Fatal("the light plan reached the gateway for an operation")
 		}
-		v, err := e.col.Get(e.ctx, shopID, res.Payment.ID)
+		v, err := e.col.Get(e.Ctx, shopID, res.Payment.ID)
 		if err != nil || len(v.Operations) != 0 || v.State.Kind != kessai.PaymentPending || v.Collection == nil {
 			t.Fatalf("light view %+v %v", v, err)
 		}
 		e.payAt(res.NextAction.URL, "SEV")
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 
 		res2 := e.register(e.order(1000))
-		e.advance(8 * 24 * time.Hour)
-		out, err := e.col.Expire(e.ctx, shopID, e.clock.Now())
+		e.Advance(8 * 24 * time.Hour)
+		out, err := e.col.Expire(e.Ctx, shopID, e.Clock.Now())
 		if err != nil || out.Expired != 1 {
 			t.Fatalf("expire on light: %+v %v", out, err)
 		}
-		wantState(t, e.getPayment(res2.Payment.ID), kessai.PaymentExpired)
+		paytest.WantState(t, e.GetPayment(res2.Payment.ID), kessai.PaymentExpired)
 	})
 }
 
@@ -329,22 +330,22 @@ func TestLightPlan(t *testing.T) {
 func TestNotACollection(t *testing.T) {
 	e := newEnv(t)
 	o := e.order(1000)
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	p := &kessai.Payment{ID: kessai.NewID("pay", now), ShopID: shopID, OrderID: o.ID, Method: kessai.MethodCard,
 		State: kessai.PaymentAuthorized, Amount: 1000, Currency: "JPY", TransactionCode: "000000000123", CreatedAt: now, UpdatedAt: now}
-	if err := e.store.CreatePayment(e.ctx, p); err != nil {
+	if err := e.Store.CreatePayment(e.Ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.col.Cancel(e.ctx, shopID, p.ID)
+	_, err := e.col.Cancel(e.Ctx, shopID, p.ID)
 	wantErr(t, err, kessai.KindInvalid, "not_a_collection")
-	_, err = e.col.Get(e.ctx, shopID, p.ID)
+	_, err = e.col.Get(e.Ctx, shopID, p.ID)
 	wantErr(t, err, kessai.KindInvalid, "not_a_collection")
-	_, err = e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+	_, err = e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 	wantErr(t, err, kessai.KindConflict, "order_already_paid")
-	_, err = e.col.Get(e.ctx, shopID, "pay_nope")
+	_, err = e.col.Get(e.Ctx, shopID, "pay_nope")
 	wantErr(t, err, kessai.KindNotFound, "payment_not_found")
 	// A notification naming a card payment's code is refused.
-	err = e.col.Notify(e.ctx, shopID, &escott.Notification{MerchantID: demoID, TransactionID: "1", RecvNum: "1",
+	err = e.col.Notify(e.Ctx, shopID, &escott.Notification{MerchantID: paytest.DemoID, TransactionID: "1", RecvNum: "1",
 		NyukinDate: "20260401120000", MerchantFree1: p.TransactionCode, MerchantFree2: o.ID})
 	wantErr(t, err, kessai.KindInvalid, cvspay.CodeNotificationRejected)
 }

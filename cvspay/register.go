@@ -10,6 +10,7 @@ import (
 	"github.com/kessai/kessai/card"
 	"github.com/kessai/kessai/collection"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/payflow"
 	"github.com/kessai/kessai/service"
 )
 
@@ -65,10 +66,6 @@ type Result struct {
 	Replayed bool `json:"replayed,omitempty"`
 }
 
-// payableStatuses are the order statuses a shopper may start a collection
-// from: not yet paid, or failed before (the shopper can retry).
-var payableStatuses = []kessai.OrderStatus{kessai.OrderPending, kessai.OrderFailed}
-
 // Register registers an order for payment at a convenience store, by
 // Pay-easy or with e-money (CVS-01 … CVS-07, CVS-12), and returns where to
 // send the shopper.
@@ -101,8 +98,8 @@ func (c *Collector) Register(ctx context.Context, shopID, orderID string, in Reg
 	if res, err := c.existing(ctx, e, o); res != nil || err != nil {
 		return res, err
 	}
-	if !slices.Contains(payableStatuses, o.Status) {
-		return nil, errNotPayable(o)
+	if !payflow.Payable(o.Status) {
+		return nil, payflow.ErrNotPayable(o)
 	}
 	returnURL := in.ReturnURL
 	if returnURL != "" {
@@ -124,13 +121,13 @@ func (c *Collector) Register(ctx context.Context, shopID, orderID string, in Reg
 	// fee line behind for a card payment to charge.
 	work := *o
 	work.Items = slices.Clone(o.Items)
-	fee, _ := collection.ApplyFee(&work, e.set.Collection.FeeRows, e.set.Collection.FeeEnabled)
+	fee, _ := collection.ApplyFee(&work, e.Set.Collection.FeeRows, e.Set.Collection.FeeEnabled)
 	if err := card.CheckAmount(work.Amount); err != nil {
 		return nil, kessai.Errorf(kessai.KindInvalid, "amount_too_large",
 			fmt.Sprintf("決済手数料を含めたお支払い金額（%d円）が上限を超えています。", work.Amount),
 			fmt.Sprintf("The amount including the settlement fee (%d yen) is above the gateway's limit.", work.Amount))
 	}
-	payLimit, err := collection.PayLimitForDueDays(c.now(), e.set.Collection.DueDays)
+	payLimit, err := collection.PayLimitForDueDays(c.now(), e.Set.Collection.DueDays)
 	if err != nil {
 		return nil, err
 	}
@@ -153,12 +150,6 @@ func (c *Collector) Register(ctx context.Context, shopID, orderID string, in Reg
 		PayLimit: payLimit, NameKanji: collection.NameKanji(o.Billing), NameKana: collection.NameKana(o.Billing),
 		TelNo: tel, ShouhinName: collection.ShouhinName(o.Items, in.Lang), ReturnURL: returnURL}
 	return c.register(ctx, e, pay, req, true)
-}
-
-func errNotPayable(o *kessai.Order) *kessai.Error {
-	return kessai.Errorf(kessai.KindConflict, "order_not_payable",
-		fmt.Sprintf("この注文（%s）はお支払いできる状態ではありません。", o.Status.Label()),
-		fmt.Sprintf("The order cannot be paid in status %q.", o.Status))
 }
 
 // AdminRegisterInput is the operator's registration of an order that has
@@ -185,7 +176,7 @@ func (c *Collector) RegisterFromAdmin(ctx context.Context, shopID, orderID strin
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPlan(e.set.Plan); err != nil {
+	if err := checkPlan(e.Set.Plan); err != nil {
 		return nil, err
 	}
 	o, err := c.svc.GetOrder(ctx, shopID, orderID)
@@ -194,7 +185,7 @@ func (c *Collector) RegisterFromAdmin(ctx context.Context, shopID, orderID strin
 	}
 	switch o.Status {
 	case kessai.OrderProcessing, kessai.OrderCompleted:
-		return nil, errAlreadyPaid
+		return nil, payflow.ErrAlreadyPaid
 	case kessai.OrderCancelled:
 		return nil, kessai.Errorf(kessai.KindConflict, "order_cancelled",
 			"キャンセル済みの注文は登録できません。", "A cancelled order cannot be registered.")
@@ -213,7 +204,7 @@ func (c *Collector) RegisterFromAdmin(ctx context.Context, shopID, orderID strin
 	}
 	var payLimit string
 	if in.DueDate == "" {
-		payLimit, err = collection.PayLimitForDueDays(now, e.set.Collection.DueDays)
+		payLimit, err = collection.PayLimitForDueDays(now, e.Set.Collection.DueDays)
 	} else {
 		payLimit, err = collection.PayLimitForDate(in.DueDate, now)
 	}
@@ -244,9 +235,9 @@ func (c *Collector) RegisterFromAdmin(ctx context.Context, shopID, orderID strin
 		Operation: escott.OpCvsAdd, PayLimit: payLimit, CustomerID: o.CustomerID, CreatedAt: now, UpdatedAt: now}
 	if err := c.store.CreatePayment(ctx, pay); err != nil {
 		if errors.Is(err, kessai.ErrDuplicate) {
-			return nil, errInProgress // registered meanwhile by someone else
+			return nil, payflow.ErrInProgress // registered meanwhile by someone else
 		}
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	req := escott.CollectionRequest{Ref: escott.Ref{MerchantFree1: code, MerchantFree2: o.ID}, Amount: amount,
 		PayLimit: payLimit, NameKanji: collection.NameKanji(o.Billing), NameKana: collection.NameKana(o.Billing),
@@ -271,10 +262,10 @@ func (c *Collector) RegisterFromAdmin(ctx context.Context, shopID, orderID strin
 // payment: an active one of either method, or a collection that was ever
 // registered (card.PermitCollection on its state says why: unpaid, paid,
 // cancelled, expired).
-func (c *Collector) checkAdminRegistrable(ctx context.Context, e *shopEnv, o *kessai.Order) error {
-	pays, err := c.store.ListPayments(ctx, e.shopID, o.ID)
+func (c *Collector) checkAdminRegistrable(ctx context.Context, e *payflow.Env, o *kessai.Order) error {
+	pays, err := c.store.ListPayments(ctx, e.ShopID, o.ID)
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	for i := len(pays) - 1; i >= 0; i-- {
 		p := &pays[i]
@@ -282,17 +273,17 @@ func (c *Collector) checkAdminRegistrable(ctx context.Context, e *shopEnv, o *ke
 		case p.State == kessai.PaymentUnknown:
 			return errUnknownBlocks()
 		case p.State == kessai.PaymentNew:
-			return errInProgress
+			return payflow.ErrInProgress
 		case p.Method == kessai.MethodCard && p.State.Active():
-			return errAlreadyPaid
+			return payflow.ErrAlreadyPaid
 		case p.Method != kessai.MethodCollection || p.State == kessai.PaymentFailed:
 			continue
 		}
-		hist, err := c.store.ListHistory(ctx, e.shopID, p.ID)
+		hist, err := c.store.ListHistory(ctx, e.ShopID, p.ID)
 		if err != nil {
-			return storeErr(err)
+			return payflow.StoreErr(err)
 		}
-		if err := card.PermitCollection(e.set.Plan, card.DeriveCollectionState(hist), escott.OpCvsAdd, c.now()); err != nil {
+		if err := card.PermitCollection(e.Set.Plan, card.DeriveCollectionState(hist), escott.OpCvsAdd, c.now()); err != nil {
 			return err
 		}
 	}
@@ -304,10 +295,10 @@ func (c *Collector) checkAdminRegistrable(ctx context.Context, e *shopEnv, o *ke
 // the order's active payment stands in the way, or nothing when the order
 // is free. An abandoned payment that never reached the gateway is cleared
 // on the way.
-func (c *Collector) existing(ctx context.Context, e *shopEnv, o *kessai.Order) (*Result, error) {
-	pays, err := c.store.ListPayments(ctx, e.shopID, o.ID)
+func (c *Collector) existing(ctx context.Context, e *payflow.Env, o *kessai.Order) (*Result, error) {
+	pays, err := c.store.ListPayments(ctx, e.ShopID, o.ID)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	var cur *kessai.Payment
 	for i := range pays {
@@ -325,7 +316,7 @@ func (c *Collector) existing(ctx context.Context, e *shopEnv, o *kessai.Order) (
 		return nil, c.supersede(ctx, cur)
 	case cur.Method == kessai.MethodCollection && cur.State == kessai.PaymentPending:
 		if !slices.Contains(reopenable, o.Status) {
-			return nil, errNotPayable(o)
+			return nil, payflow.ErrNotPayable(o)
 		}
 		if past, _ := collection.Expired(cur.PayLimit, c.now()); past {
 			return nil, kessai.Errorf(kessai.KindConflict, "collection_past_due",
@@ -334,14 +325,14 @@ func (c *Collector) existing(ctx context.Context, e *shopEnv, o *kessai.Order) (
 		}
 		return c.pendingResult(e, o, cur, true), nil
 	}
-	return nil, errAlreadyPaid
+	return nil, payflow.ErrAlreadyPaid
 }
 
 // pendingResult is the Result of a registered, unpaid collection.
-func (c *Collector) pendingResult(e *shopEnv, o *kessai.Order, pay *kessai.Payment, replayed bool) *Result {
-	r := &Result{Status: StatusPending, Order: o, Payment: pay, Collection: details(e.gw, pay), Replayed: replayed}
+func (c *Collector) pendingResult(e *payflow.Env, o *kessai.Order, pay *kessai.Payment, replayed bool) *Result {
+	r := &Result{Status: StatusPending, Order: o, Payment: pay, Collection: details(e.GW, pay), Replayed: replayed}
 	if pay.FreeArea != "" {
-		r.NextAction = &NextAction{Type: "redirect", Reason: "collection", Method: "GET", URL: e.gw.PaymentURL(pay.FreeArea, false)}
+		r.NextAction = &NextAction{Type: "redirect", Reason: "collection", Method: "GET", URL: e.GW.PaymentURL(pay.FreeArea, false)}
 	}
 	return r
 }
@@ -350,21 +341,21 @@ func (c *Collector) pendingResult(e *shopEnv, o *kessai.Order, pay *kessai.Payme
 // payment. When another active payment got there first — a concurrent
 // Register of the same order, typically — it answers as existing does:
 // that registration, or why not.
-func (c *Collector) claim(ctx context.Context, e *shopEnv, o *kessai.Order, pay *kessai.Payment) (*Result, error) {
+func (c *Collector) claim(ctx context.Context, e *payflow.Env, o *kessai.Order, pay *kessai.Payment) (*Result, error) {
 	for range 3 {
 		err := c.store.CreatePayment(ctx, pay)
 		if err == nil {
 			return nil, nil
 		}
 		if !errors.Is(err, kessai.ErrDuplicate) {
-			return nil, storeErr(err)
+			return nil, payflow.StoreErr(err)
 		}
 		res, err := c.existing(ctx, e, o)
 		if res != nil || err != nil {
 			return res, err
 		}
 	}
-	return nil, errInProgress
+	return nil, payflow.ErrInProgress
 }
 
 // supersede clears a payment that is "new" (created, no outcome yet) when
@@ -373,39 +364,14 @@ func (c *Collector) claim(ctx context.Context, e *shopEnv, o *kessai.Order, pay 
 // link page whose session is still open is taken over — its session is
 // consumed, so its return, should it still come, is refused — as is one
 // left without any call for longer than the stale period. This is
-// cardpay's rule, so a shopper who leaves the card page and picks a
-// convenience store is not blocked.
+// cardpay's rule (payflow.CheckNoCall, payflow.TakeOver), so a shopper who
+// leaves the card page and picks a convenience store is not blocked.
 func (c *Collector) supersede(ctx context.Context, cur *kessai.Payment) error {
-	atts, err := c.store.ListAttempts(ctx, cur.ShopID, cur.ID)
-	if err != nil {
-		return storeErr(err)
+	if err := payflow.CheckNoCall(ctx, c.store, cur); err != nil {
+		return err
 	}
-	for _, a := range atts {
-		if a.Status == kessai.AttemptPending || a.Status == kessai.AttemptUnknown {
-			return errInProgress
-		}
-	}
-	now := c.now()
-	idle := now.Sub(cur.UpdatedAt) > c.stale
-	sessions, err := c.store.ListOpenCheckoutSessions(ctx, cur.ShopID, cur.OrderID)
-	if err != nil {
-		return storeErr(err)
-	}
-	for _, s := range sessions {
-		if s.PaymentID != cur.ID {
-			continue
-		}
-		err := c.store.ConsumeCheckoutSession(ctx, cur.ShopID, s.ID, now)
-		if errors.Is(err, kessai.ErrConflict) {
-			return errInProgress // its return is being handled right now
-		}
-		if err != nil {
-			return storeErr(err)
-		}
-		idle = true
-	}
-	if !idle {
-		return errInProgress
+	if err := payflow.TakeOver(ctx, c.store, cur, c.now(), c.stale); err != nil {
+		return err
 	}
 	return c.abandon(ctx, cur, "superseded")
 }
@@ -429,7 +395,7 @@ func (c *Collector) abandon(ctx context.Context, pay *kessai.Payment, reason str
 		return c.svc.Emit(ctx, tx, cur.ShopID, kessai.EventPaymentFailed, cur)
 	})
 	if err != nil {
-		return storeErr(err)
+		return payflow.StoreErr(err)
 	}
 	c.svc.Kick()
 	return nil
@@ -437,16 +403,16 @@ func (c *Collector) abandon(ctx context.Context, pay *kessai.Payment, reason str
 
 // payZero completes a zero-total order without a registration (CVS-12):
 // the order is paid at once, with the status a paid collection gets.
-func (c *Collector) payZero(ctx context.Context, e *shopEnv, o *kessai.Order) (*Result, error) {
-	to := card.OrderStatusAfterCollectionPaid(e.set.Collection.CompletedStatus == kessai.OrderCompleted, o)
+func (c *Collector) payZero(ctx context.Context, e *payflow.Env, o *kessai.Order) (*Result, error) {
+	to := card.OrderStatusAfterCollectionPaid(e.Set.Collection.CompletedStatus == kessai.OrderCompleted, o)
 	var fresh *kessai.Order
 	err := c.store.InTx(ctx, func(tx kessai.Store) error {
 		var err error
-		fresh, _, err = c.updateOrder(ctx, tx, o.ShopID, o.ID, moveStatus(payableStatuses, to))
+		fresh, _, err = c.updateOrder(ctx, tx, o.ShopID, o.ID, moveStatus(payflow.PayableStatuses, to))
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	c.svc.Kick()
 	return &Result{Status: StatusSucceeded, Order: fresh}, nil
@@ -457,18 +423,18 @@ func (c *Collector) payZero(ctx context.Context, e *shopEnv, o *kessai.Order) (*
 // says whether the shopper's checkout asked (the order gets the fee line
 // and goes on hold, or fails) or an operator did (the order is left
 // alone, ADMIN-15).
-func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Payment, req escott.CollectionRequest, checkout bool) (*Result, error) {
+func (c *Collector) register(ctx context.Context, e *payflow.Env, pay *kessai.Payment, req escott.CollectionRequest, checkout bool) (*Result, error) {
 	att, err := c.beginAttempt(ctx, pay, escott.OpCvsAdd, pay.Amount)
 	if err != nil {
 		// No call was made; the payment must not block the order.
 		_ = c.abandon(ctx, pay, "not_sent")
 		return nil, err
 	}
-	res, callErr := e.gw.RegisterCollection(ctx, req)
+	res, callErr := e.GW.RegisterCollection(ctx, req)
 	oc := outcomeOf(callErr)
 	codes := gatewayCodes(callErr)
 	now := c.now()
-	finishAttempt(att, oc, codes, now)
+	payflow.FinishAttempt(att, oc, codes, now)
 	pay.UpdatedAt = now
 	var resp *escott.Response
 	if res != nil {
@@ -476,11 +442,11 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 	}
 	event := kessai.EventPaymentFailed
 	switch oc {
-	case succeeded:
+	case payflow.Succeeded:
 		pay.State, event = kessai.PaymentPending, kessai.EventPaymentPending
 		pay.ProcessID, pay.ProcessPass, pay.FreeArea = res.Process.ProcessID, res.Process.ProcessPass, res.FreeArea
 		pay.FailureCodes = nil
-	case unknown:
+	case payflow.Unknown:
 		pay.State, event = kessai.PaymentUnknown, kessai.EventPaymentUnknown
 		pay.FailureCodes = codes
 	default:
@@ -488,7 +454,7 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 		pay.FailureCodes = codes
 	}
 	var hist *kessai.HistoryEntry
-	if oc != unknown {
+	if oc != payflow.Unknown {
 		hist = c.historyEntry(pay, escott.OpCvsAdd, resp, codes, pay.Amount)
 		// The plugins add the request's PayLimit and Amount to the logged
 		// answer (spec §5.13), which does not carry them.
@@ -497,18 +463,10 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 	}
 	var order *kessai.Order
 	err = c.store.InTx(ctx, func(tx kessai.Store) error {
-		if err := tx.FinishAttempt(ctx, att); err != nil {
+		if err := payflow.RecordOutcome(ctx, tx, att, pay, hist); err != nil {
 			return err
 		}
-		if err := tx.UpdatePayment(ctx, pay); err != nil {
-			return err
-		}
-		if hist != nil {
-			if err := tx.AppendHistory(ctx, hist); err != nil {
-				return err
-			}
-		}
-		if err := c.emit(ctx, tx, e.gw, event, pay, oc == succeeded); err != nil {
+		if err := c.emit(ctx, tx, e.GW, event, pay, oc == payflow.Succeeded); err != nil {
 			return err
 		}
 		var err error
@@ -517,12 +475,12 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 				return false
 			}
 			switch oc {
-			case succeeded:
+			case payflow.Succeeded:
 				// CVS-06: on hold, awaiting the payment; the fee line
 				// is written with the registration that charges it.
 				changed := setFee(o, pay.Fee)
-				return moveStatus(payableStatuses, kessai.OrderOnHold)(o) || changed
-			case unknown:
+				return moveStatus(payflow.PayableStatuses, kessai.OrderOnHold)(o) || changed
+			case payflow.Unknown:
 				// The gateway may hold this amount: keep the fee on the
 				// order until an operator resolves the payment.
 				return setFee(o, pay.Fee)
@@ -530,7 +488,7 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 			// CVS-07: the order fails, and carries no fee that a card
 			// payment would then charge.
 			changed := setFee(o, 0)
-			return moveStatus(payableStatuses, kessai.OrderFailed)(o) || changed
+			return moveStatus(payflow.PayableStatuses, kessai.OrderFailed)(o) || changed
 		})
 		return err
 	})
@@ -540,16 +498,16 @@ func (c *Collector) register(ctx context.Context, e *shopEnv, pay *kessai.Paymen
 		// the truth from the database's point of view.
 		c.log.ErrorContext(ctx, "cvspay: registration outcome not recorded", "shop", pay.ShopID, "payment", pay.ID,
 			"attempt", att.ID, "outcome", oc, "codes", codes, "error", err)
-		return nil, storeErr(err)
+		return nil, payflow.StoreErr(err)
 	}
 	c.svc.Kick()
 	switch oc {
-	case succeeded:
+	case payflow.Succeeded:
 		if pay.FreeArea == "" {
 			c.log.ErrorContext(ctx, "cvspay: 2Add answered OK without FreeArea: no payment link", "shop", pay.ShopID, "payment", pay.ID)
 		}
 		return c.pendingResult(e, order, pay, false), nil
-	case unknown:
+	case payflow.Unknown:
 		c.log.WarnContext(ctx, "cvspay: registration outcome unknown", "shop", pay.ShopID, "payment", pay.ID,
 			"merchant_free1", pay.TransactionCode, "error", callErr)
 		return nil, &Failure{Err: errRegistrationUnknown(), PaymentID: pay.ID, OrderID: pay.OrderID, Codes: codes}

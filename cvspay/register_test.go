@@ -14,6 +14,7 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
 )
 
@@ -45,7 +46,7 @@ func TestRegister(t *testing.T) {
 					t.Fatalf("result %+v", res)
 				}
 				pay := res.Payment
-				wantState(t, pay, kessai.PaymentPending)
+				paytest.WantState(t, pay, kessai.PaymentPending)
 				if pay.Method != kessai.MethodCollection || pay.Amount != want || pay.Fee != c.fee || pay.Operation != escott.OpCvsAdd {
 					t.Fatalf("payment %+v", pay)
 				}
@@ -63,12 +64,12 @@ func TestRegister(t *testing.T) {
 				if sc.PayLimit != "202604082359" || pay.PayLimit != sc.PayLimit { // 1 April + 7 days (CVS-05)
 					t.Fatalf("PayLimit = %q / %q", sc.PayLimit, pay.PayLimit)
 				}
-				if sc.ReturnURL != shopReturnURL {
+				if sc.ReturnURL != paytest.ShopReturnURL {
 					t.Fatalf("ReturnURL = %q", sc.ReturnURL)
 				}
 				// The order: on hold, with one fee line (CVS-04, CVS-06).
-				got := e.getOrder(o.ID)
-				wantStatus(t, got, kessai.OrderOnHold)
+				got := e.GetOrder(o.ID)
+				paytest.WantStatus(t, got, kessai.OrderOnHold)
 				if got.Amount != want || collection.CurrentFee(got) != c.fee {
 					t.Fatalf("order amount %d fee %d, want %d %d", got.Amount, collection.CurrentFee(got), want, c.fee)
 				}
@@ -85,7 +86,7 @@ func TestRegister(t *testing.T) {
 					t.Fatalf("%d fee lines for fee %d: %+v", feeLines, c.fee, got.Items)
 				}
 				// History: the 2Add answer with PayLimit and Amount added.
-				hs := e.history(pay.ID)
+				hs := e.History(pay.ID)
 				if len(hs) != 1 || hs[0].Operation != escott.OpCvsAdd || hs[0].ResponseCd != "OK" ||
 					hs[0].Fields["PayLimit"] != sc.PayLimit || hs[0].Fields["Amount"] != fmt.Sprint(want) ||
 					hs[0].Fields["ProcessId"] != sc.ProcessID || hs[0].Fields["ProcessPass"] == sc.ProcessPass {
@@ -93,8 +94,8 @@ func TestRegister(t *testing.T) {
 				}
 				// Events: payment.pending with the details; the order on
 				// hold; never processing (CVS-06).
-				wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentPending})
-				wantList(t, "order events", e.eventsAbout(o.ID), []string{kessai.EventOrderCreated, kessai.EventOrderUpdated})
+				wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending})
+				wantList(t, "order events", e.EventsAbout(o.ID), []string{kessai.EventOrderCreated, kessai.EventOrderUpdated})
 				var ev struct {
 					ID         string         `json:"id"`
 					State      string         `json:"state"`
@@ -160,20 +161,20 @@ func TestRegisterIdempotent(t *testing.T) {
 		if !again.Replayed || again.Payment.ID != first.Payment.ID || again.NextAction.URL != first.NextAction.URL {
 			t.Fatalf("second Register = %+v", again)
 		}
-		if n := e.calls.count(escott.OpCvsAdd); n != 1 {
+		if n := e.Calls.Count(escott.OpCvsAdd); n != 1 {
 			t.Fatalf("%d 2Add calls", n)
 		}
-		if got := e.getOrder(o.ID); got.Amount != 3330 || collection.CurrentFee(got) != 330 {
+		if got := e.GetOrder(o.ID); got.Amount != 3330 || collection.CurrentFee(got) != 330 {
 			t.Fatalf("order after two registrations: amount %d fee %d", got.Amount, collection.CurrentFee(got))
 		}
 
-		testdb.WarmPool(t, e.store, 4)
+		testdb.WarmPool(t, e.Store, 4)
 		o2 := e.order(3000)
 		var wg sync.WaitGroup
 		results := make([]*cvspay.Result, 4)
 		errs := make([]error, 4)
 		for i := range 4 {
-			wg.Go(func() { results[i], errs[i] = e.col.Register(e.ctx, shopID, o2.ID, cvspay.RegisterInput{}) })
+			wg.Go(func() { results[i], errs[i] = e.col.Register(e.Ctx, shopID, o2.ID, cvspay.RegisterInput{}) })
 		}
 		wg.Wait()
 		pays := map[string]bool{}
@@ -185,11 +186,11 @@ func TestRegisterIdempotent(t *testing.T) {
 				wantErr(t, errs[i], kessai.KindConflict, "payment_in_progress")
 			}
 		}
-		if len(pays) != 1 || len(e.simCollectionsOf(o2.ID)) != 1 || e.calls.count(escott.OpCvsAdd) != 2 {
+		if len(pays) != 1 || len(e.simCollectionsOf(o2.ID)) != 1 || e.Calls.Count(escott.OpCvsAdd) != 2 {
 			t.Fatalf("concurrent registrations: payments %v, gateway collections %d, 2Add calls %d",
-				pays, len(e.simCollectionsOf(o2.ID)), e.calls.count(escott.OpCvsAdd))
+				pays, len(e.simCollectionsOf(o2.ID)), e.Calls.Count(escott.OpCvsAdd))
 		}
-		if got := e.getOrder(o2.ID); got.Amount != 3330 {
+		if got := e.GetOrder(o2.ID); got.Amount != 3330 {
 			t.Fatalf("order amount %d after concurrent registrations", got.Amount)
 		}
 	})
@@ -214,7 +215,7 @@ func TestRegisterValidation(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := e.order(1000, billing(c.b))
-			_, err := e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+			_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 			var v kessai.ValidationErrors
 			if !asValidation(err, &v) {
 				t.Fatalf("error %v, want validation errors", err)
@@ -224,12 +225,12 @@ func TestRegisterValidation(t *testing.T) {
 				got = append(got, fe.Field)
 			}
 			wantList(t, "fields", got, c.fields)
-			if len(e.payments(o.ID)) != 0 || e.getOrder(o.ID).Status != kessai.OrderPending {
+			if len(e.Payments(o.ID)) != 0 || e.GetOrder(o.ID).Status != kessai.OrderPending {
 				t.Fatal("a refused checkout left a payment or changed the order")
 			}
 		})
 	}
-	if n := e.calls.count(""); n != 0 {
+	if n := e.Calls.Count(""); n != 0 {
 		t.Fatalf("%d gateway calls for invalid input", n)
 	}
 	// A phone without hyphens is sent as it is (collection.TelNo); the
@@ -255,26 +256,26 @@ func TestRegisterRefused(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, onDB(b), withCollection("fee_enabled", true, "fee_rows", manualFeeTable))
 		o := e.order(2000)
-		e.sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultResponseCode, ResponseCd: "W02", Times: 1})
-		_, err := e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+		e.Sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultResponseCode, ResponseCd: "W02", Times: 1})
+		_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 		f := wantFailure(t, err, kessai.KindDeclined, "payment_failed")
 		if f.Err.Ja != "支払い処理に失敗しました。再度お試しください。" || len(f.Codes) != 1 || f.Codes[0] != "W02" {
 			t.Fatalf("failure %+v %+v", f, f.Err)
 		}
-		failedPay := e.getPayment(f.PaymentID)
-		wantState(t, failedPay, kessai.PaymentFailed)
-		got := e.getOrder(o.ID)
-		wantStatus(t, got, kessai.OrderFailed)
+		failedPay := e.GetPayment(f.PaymentID)
+		paytest.WantState(t, failedPay, kessai.PaymentFailed)
+		got := e.GetOrder(o.ID)
+		paytest.WantStatus(t, got, kessai.OrderFailed)
 		if got.Amount != 2000 || collection.CurrentFee(got) != 0 {
 			t.Fatalf("failed order amount %d fee %d", got.Amount, collection.CurrentFee(got))
 		}
 		wantList(t, "history", e.ops(failedPay.ID), []string{"2Add:W02"})
-		wantList(t, "payment events", e.eventsAbout(failedPay.ID), []string{kessai.EventPaymentFailed})
+		wantList(t, "payment events", e.EventsAbout(failedPay.ID), []string{kessai.EventPaymentFailed})
 
 		// The shopper retries (CVS-07: back to checkout).
 		res := e.register(o)
-		got = e.getOrder(o.ID)
-		wantStatus(t, got, kessai.OrderOnHold)
+		got = e.GetOrder(o.ID)
+		paytest.WantStatus(t, got, kessai.OrderOnHold)
 		if res.Payment.Amount != 2330 || got.Amount != 2330 || collection.CurrentFee(got) != 330 {
 			t.Fatalf("retry: payment %d, order %d fee %d", res.Payment.Amount, got.Amount, collection.CurrentFee(got))
 		}
@@ -289,32 +290,32 @@ func TestRegisterLostAnswer(t *testing.T) {
 	testdb.Run(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, onDB(b), withCollection("fee_enabled", true, "fee_rows", manualFeeTable))
 		o := e.order(2000)
-		e.sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultEmptyBody, After: true, Times: 1})
-		_, err := e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+		e.Sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultEmptyBody, After: true, Times: 1})
+		_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 		f := wantFailure(t, err, kessai.KindUnknown, "payment_unknown")
-		pay := e.getPayment(f.PaymentID)
-		wantState(t, pay, kessai.PaymentUnknown)
-		atts := e.attempts(pay.ID)
+		pay := e.GetPayment(f.PaymentID)
+		paytest.WantState(t, pay, kessai.PaymentUnknown)
+		atts := e.Attempts(pay.ID)
 		if len(atts) != 1 || atts[0].Status != kessai.AttemptUnknown || atts[0].MerchantFree1 != pay.TransactionCode {
 			t.Fatalf("attempts %+v", atts)
 		}
-		if len(e.history(pay.ID)) != 0 {
+		if len(e.History(pay.ID)) != 0 {
 			t.Fatal("a lost answer wrote a history row")
 		}
-		wantList(t, "payment events", e.eventsAbout(pay.ID), []string{kessai.EventPaymentUnknown})
+		wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentUnknown})
 		// The fee stays on the order: the gateway may hold that amount.
-		if got := e.getOrder(o.ID); got.Amount != 2330 || got.Status != kessai.OrderPending {
+		if got := e.GetOrder(o.ID); got.Amount != 2330 || got.Status != kessai.OrderPending {
 			t.Fatalf("order %d %s", got.Amount, got.Status)
 		}
 
 		// Not retried: neither by a second checkout nor by an operator.
-		_, err = e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+		_, err = e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 		wantErr(t, err, kessai.KindConflict, "payment_unknown")
-		_, err = e.col.RegisterFromAdmin(e.ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
+		_, err = e.col.RegisterFromAdmin(e.Ctx, shopID, o.ID, cvspay.AdminRegisterInput{})
 		wantErr(t, err, kessai.KindConflict, "payment_unknown")
-		_, err = e.col.Cancel(e.ctx, shopID, pay.ID)
+		_, err = e.col.Cancel(e.Ctx, shopID, pay.ID)
 		wantErr(t, err, kessai.KindConflict, "payment_unknown")
-		if n := e.calls.count(escott.OpCvsAdd); n != 1 {
+		if n := e.Calls.Count(escott.OpCvsAdd); n != 1 {
 			t.Fatalf("%d 2Add calls: a lost answer was retried", n)
 		}
 		sc := e.simCollectionsOf(o.ID)
@@ -323,15 +324,15 @@ func TestRegisterLostAnswer(t *testing.T) {
 		}
 
 		// A notification for it cannot be checked and is refused.
-		err = e.col.Notify(e.ctx, shopID, &escott.Notification{MerchantID: demoID, TransactionID: "1", RecvNum: "1",
+		err = e.col.Notify(e.Ctx, shopID, &escott.Notification{MerchantID: paytest.DemoID, TransactionID: "1", RecvNum: "1",
 			NyukinDate: "20260401120000", MerchantFree1: pay.TransactionCode, MerchantFree2: o.ID})
 		wantErr(t, err, kessai.KindConflict, cvspay.CodeNotificationRejected)
 
 		// Wrong handle: refused without writing anything.
-		_, err = e.col.Resolve(e.ctx, shopID, pay.ID, cvspay.ResolveInput{Outcome: "succeeded", ProcessID: sc[0].ProcessID, ProcessPass: "wrong"})
+		_, err = e.col.Resolve(e.Ctx, shopID, pay.ID, cvspay.ResolveInput{Outcome: "succeeded", ProcessID: sc[0].ProcessID, ProcessPass: "wrong"})
 		wantErr(t, err, kessai.KindInvalid, "process_not_found")
 		// The operator enters the handle and payment code from the console.
-		v, err := e.col.Resolve(e.ctx, shopID, pay.ID, cvspay.ResolveInput{Outcome: "succeeded",
+		v, err := e.col.Resolve(e.Ctx, shopID, pay.ID, cvspay.ResolveInput{Outcome: "succeeded",
 			ProcessID: sc[0].ProcessID, ProcessPass: sc[0].ProcessPass, FreeArea: sc[0].FreeArea})
 		if err != nil {
 			t.Fatal(err)
@@ -339,11 +340,11 @@ func TestRegisterLostAnswer(t *testing.T) {
 		if v.State.Kind != kessai.PaymentPending || v.Collection == nil || !strings.Contains(v.Collection.PaymentURL, sc[0].FreeArea) {
 			t.Fatalf("resolved view %+v", v)
 		}
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderOnHold)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderOnHold)
 		// Now it can be paid and the notification is believed.
 		e.payAt(v.Collection.PaymentURL, "LSN")
-		wantState(t, e.getPayment(pay.ID), kessai.PaymentPaid)
-		wantStatus(t, e.getOrder(o.ID), kessai.OrderProcessing)
+		paytest.WantState(t, e.GetPayment(pay.ID), kessai.PaymentPaid)
+		paytest.WantStatus(t, e.GetOrder(o.ID), kessai.OrderProcessing)
 	})
 }
 
@@ -353,21 +354,21 @@ func TestRegisterLostAnswer(t *testing.T) {
 func TestResolveFailed(t *testing.T) {
 	e := newEnv(t, withCollection("fee_enabled", true, "fee_rows", manualFeeTable))
 	o := e.order(2000)
-	e.sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultEmptyBody, Times: 1}) // refused before processing, answer lost
-	_, err := e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+	e.Sim.AddFault(sim.Fault{Op: escott.OpCvsAdd, Kind: sim.FaultEmptyBody, Times: 1}) // refused before processing, answer lost
+	_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 	f := wantFailure(t, err, kessai.KindUnknown, "payment_unknown")
-	_, err = e.col.Resolve(e.ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "maybe"})
+	_, err = e.col.Resolve(e.Ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "maybe"})
 	wantErr(t, err, kessai.KindInvalid, "invalid_outcome")
-	if _, err := e.col.Resolve(e.ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "failed"}); err != nil {
+	if _, err := e.col.Resolve(e.Ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "failed"}); err != nil {
 		t.Fatal(err)
 	}
-	wantState(t, e.getPayment(f.PaymentID), kessai.PaymentFailed)
-	got := e.getOrder(o.ID)
-	wantStatus(t, got, kessai.OrderFailed)
+	paytest.WantState(t, e.GetPayment(f.PaymentID), kessai.PaymentFailed)
+	got := e.GetOrder(o.ID)
+	paytest.WantStatus(t, got, kessai.OrderFailed)
 	if got.Amount != 2000 || collection.CurrentFee(got) != 0 {
 		t.Fatalf("order %d fee %d", got.Amount, collection.CurrentFee(got))
 	}
-	_, err = e.col.Resolve(e.ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "failed"})
+	_, err = e.col.Resolve(e.Ctx, shopID, f.PaymentID, cvspay.ResolveInput{Outcome: "failed"})
 	wantErr(t, err, kessai.KindConflict, "payment_not_unknown")
 	res := e.register(o)
 	if res.Payment.Amount != 2330 {
@@ -384,10 +385,10 @@ func TestZeroTotal(t *testing.T) {
 	if res.Status != cvspay.StatusSucceeded || res.Payment != nil || res.NextAction != nil {
 		t.Fatalf("result %+v", res)
 	}
-	got := e.getOrder(o.ID)
-	wantStatus(t, got, kessai.OrderProcessing)
-	if got.Amount != 0 || len(e.payments(o.ID)) != 0 || e.calls.count("") != 0 {
-		t.Fatalf("zero-total order: amount %d, payments %d, calls %d", got.Amount, len(e.payments(o.ID)), e.calls.count(""))
+	got := e.GetOrder(o.ID)
+	paytest.WantStatus(t, got, kessai.OrderProcessing)
+	if got.Amount != 0 || len(e.Payments(o.ID)) != 0 || e.Calls.Count("") != 0 {
+		t.Fatalf("zero-total order: amount %d, payments %d, calls %d", got.Amount, len(e.Payments(o.ID)), e.Calls.Count(""))
 	}
 }
 
@@ -396,6 +397,6 @@ func TestZeroTotal(t *testing.T) {
 func TestRegisterUnavailable(t *testing.T) {
 	e := newEnv(t, withCollection("enabled", false))
 	o := e.order(1000)
-	_, err := e.col.Register(e.ctx, shopID, o.ID, cvspay.RegisterInput{})
+	_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 	wantErr(t, err, kessai.KindConflict, "collection_unavailable")
 }
