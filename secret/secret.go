@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -69,6 +70,9 @@ type Keyring struct {
 	current ringKey
 	keys    map[uint32]cipher.AEAD
 	source  string
+	// prk is the HKDF pseudo-random key extracted from the current key,
+	// the root of DeriveKey.
+	prk []byte
 }
 
 // NewKeyring returns a ring that seals with current and also opens values
@@ -101,6 +105,11 @@ func NewKeyring(current []byte, old ...[]byte) (*Keyring, error) {
 		k.keys[id] = aead
 		if i == 0 {
 			k.current = ringKey{id: id, aead: aead}
+			prk, err := hkdf.Extract(sha256.New, key, []byte("kessai keyring"))
+			if err != nil {
+				return nil, fmt.Errorf("secret: key %d: %w", i+1, err)
+			}
+			k.prk = prk
 		}
 	}
 	return k, nil
@@ -116,6 +125,20 @@ func checkKey(key []byte) error {
 		return errors.New("all bytes are equal; generate the key from a random source")
 	}
 	return nil
+}
+
+// DeriveKey returns a 32-byte key for purpose, derived with HKDF-SHA256
+// from the current master key. It serves secrets that must be the same on
+// every instance but never stored, such as the signing key of short-lived
+// links; rotating the master key changes them, which only invalidates
+// what was signed before (links of minutes), so no old derived key is kept.
+func (k *Keyring) DeriveKey(purpose string) []byte {
+	key, err := hkdf.Expand(sha256.New, k.prk, purpose, KeySize)
+	if err != nil {
+		// Only a length over 255 hash sizes fails; KeySize is 32.
+		panic("secret: DeriveKey: " + err.Error())
+	}
+	return key
 }
 
 // CurrentKeyID is the id of the key new values are sealed with.

@@ -447,3 +447,29 @@ func TestCorpusReachesSuccess(t *testing.T) {
 		t.Fatalf("corpus value: %q, %v", got, err)
 	}
 }
+
+// TestDeriveKey: derived keys are stable for a master key and purpose,
+// differ by purpose and by master key, and follow the current key after a
+// rotation.
+func TestDeriveKey(t *testing.T) {
+	a, b := bytes.Repeat([]byte{1, 2}, KeySize/2), bytes.Repeat([]byte{3, 4}, KeySize/2)
+	ringA, err := NewKeyring(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringA2, _ := NewKeyring(a)
+	ringB, _ := NewKeyring(b, a)
+	k1 := ringA.DeriveKey("links")
+	if len(k1) != KeySize || !bytes.Equal(k1, ringA2.DeriveKey("links")) {
+		t.Fatalf("not stable: %x", k1)
+	}
+	if bytes.Equal(k1, ringA.DeriveKey("other")) {
+		t.Fatal("same key for two purposes")
+	}
+	if bytes.Equal(k1, ringB.DeriveKey("links")) {
+		t.Fatal("a rotated ring derives from the old key")
+	}
+	if bytes.Equal(k1, a) {
+		t.Fatal("derived key is the master key")
+	}
+}
