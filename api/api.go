@@ -72,6 +72,10 @@ type Config struct {
 	// (see collections.go). When nil those routes answer 503
 	// "collections_unavailable".
 	Collections *cvspay.Collector
+	// MyCardsLink signs a short-lived link to the hosted "my cards" page
+	// (hosted.Handler.MyCardsLink). When nil, POST
+	// /v1/customers/{id}/card_link answers 503 "cards_unavailable".
+	MyCardsLink func(ctx context.Context, shopID, customerID, returnURL string, ttl time.Duration) (string, time.Time, error)
 }
 
 // API is the http.Handler built by New.
@@ -85,6 +89,7 @@ type API struct {
 	cipher    func(ctx context.Context, shopID string) (*escott.Cipher, error)
 	cards     *cardpay.Payer
 	cols      *cvspay.Collector
+	cardLinks func(ctx context.Context, shopID, customerID, returnURL string, ttl time.Duration) (string, time.Time, error)
 	mux       *http.ServeMux
 }
 
@@ -109,6 +114,7 @@ func newAPI(cfg Config) *API {
 		cipher:    cfg.Cipher,
 		cards:     cfg.Cards,
 		cols:      cfg.Collections,
+		cardLinks: cfg.MyCardsLink,
 		mux:       http.NewServeMux(),
 	}
 	if a.log == nil {

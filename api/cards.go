@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
@@ -42,6 +43,7 @@ func (a *API) cardRoutes() []route {
 		{"GET", "/v1/customers/{id}/card", false, a.getSavedCard},
 		{"POST", "/v1/customers/{id}/card", false, a.saveCard},
 		{"DELETE", "/v1/customers/{id}/card", false, a.deleteSavedCard},
+		{"POST", "/v1/customers/{id}/card_link", false, a.cardLink},
 	}
 }
 
@@ -310,4 +312,36 @@ func (a *API) deleteSavedCard(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, cardDeletedResponse{Deleted: true, CustomerID: id}, nil
+}
+
+// cardLink makes a short-lived signed link to the customer's hosted "my
+// cards" page (MEMBER-02…07), for the shop to send its signed-in customer
+// to. The shop vouches for who the customer is; the link carries no more
+// than the customer id, the return URL and an expiry.
+func (a *API) cardLink(c *call) (int, any, error) {
+	id, err := a.customerCall(c, true)
+	if err != nil {
+		return 0, nil, err
+	}
+	if a.cardLinks == nil {
+		return 0, nil, errCardsUnavailable
+	}
+	var in struct {
+		ReturnURL  string `json:"return_url"`
+		TTLSeconds int    `json:"ttl_seconds"`
+	}
+	if err := decode(c, &in, true); err != nil {
+		return 0, nil, err
+	}
+	link, exp, err := a.cardLinks(c.ctx(), c.shopID, id, in.ReturnURL, time.Duration(in.TTLSeconds)*time.Second)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, cardLinkView{URL: link, ExpiresAt: exp}, nil
+}
+
+// cardLinkView is the answer of POST /v1/customers/{id}/card_link.
+type cardLinkView struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
 }

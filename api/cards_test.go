@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
@@ -21,6 +22,7 @@ import (
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
+	"github.com/kessai/kessai/hosted"
 	"github.com/kessai/kessai/internal/testdb"
 	"github.com/kessai/kessai/service"
 )
@@ -62,6 +64,9 @@ func newCardEnv(t *testing.T, db testdb.Backend, patch map[string]any) *cardEnv 
 		gw := gateway.New(gateway.Config{SimulatorURL: simSrv.URL, Logger: cfg.Logger})
 		cfg.Cards = cardpay.New(cardpay.Config{Service: cfg.Service, Gateways: gw,
 			ReturnURL: "http://127.0.0.1/escott/notify", Logger: cfg.Logger})
+		pages := hosted.New(hosted.Config{Service: cfg.Service, Cards: cfg.Cards, PublicURL: "https://pay.example.jp",
+			SimulatorURL: simSrv.URL, Logger: cfg.Logger})
+		cfg.MyCardsLink = pages.MyCardsLink
 	})
 	ce := &cardEnv{env: e, sim: s}
 	d := sim.DemoMerchant
@@ -191,6 +196,7 @@ func TestCardRoutes(t *testing.T) {
 			testCardOperations(t, s, newCardEnv(t, db, map[string]any{"card": map[string]any{"operation": "1Auth"}}))
 		})
 		t.Run("saved cards", func(t *testing.T) { testSavedCards(t, s, newCardEnv(t, db, nil)) })
+		t.Run("card link", func(t *testing.T) { testCardLink(t, s, newCardEnv(t, db, nil)) })
 		t.Run("unavailable", func(t *testing.T) { testCardsUnavailable(t, s, newEnv(t, db)) })
 
 		for _, rt := range (&API{}).cardRoutes() {
@@ -525,5 +531,34 @@ func testCardsUnavailable(t *testing.T, s *spec, e *env) {
 		if r := s.do(t, e, q).must(t, 503); r.header.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("503 replayed: %v", r.header)
 		}
+	}
+}
+
+// testCardLink: the signed link to the hosted "my cards" page (MEMBER-02):
+// its URL and expiry, the lifetime bounds, and the refusal when saved
+// cards are off.
+func testCardLink(t *testing.T, s *spec, e *cardEnv) {
+	path := "/v1/customers/cust_7/card_link"
+	m := s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"return_url": "https://shop.example/account"}}).must(t, 200).json(t)
+	u := str(m, "url")
+	if !strings.HasPrefix(u, "https://pay.example.jp/hosted/") {
+		t.Fatalf("link %q", u)
+	}
+	exp, err := time.Parse(time.RFC3339, str(m, "expires_at"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := exp.Sub(e.svc.Now()); d < 5*time.Minute || d > 11*time.Minute {
+		t.Fatalf("default lifetime %v", d)
+	}
+	if f := str(errObj(t, s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"ttl_seconds": 7200}}).must(t, 400)), "field"); f != "ttl" {
+		t.Fatalf("too long a lifetime names %q", f)
+	}
+	if f := str(errObj(t, s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"return_url": "javascript:alert(1)"}}).must(t, 400)), "field"); f != "return_url" {
+		t.Fatalf("bad return_url names %q", f)
+	}
+	e.settings(t, map[string]any{"card": map[string]any{"members": false}})
+	if c := s.do(t, e.env, req{method: "POST", path: path}).must(t, 409).errCode(t); c != "members_disabled" {
+		t.Fatalf("members off: %s", c)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
+	"github.com/kessai/kessai/hosted"
 	"github.com/kessai/kessai/metrics"
 	"github.com/kessai/kessai/service"
 )
@@ -131,7 +132,16 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	a.payer.Store(payer)
 	collector := cvspay.New(cvspay.Config{Service: a.svc, Gateways: gw, Logger: log.With("component", "cvspay")})
 	a.collector.Store(collector)
+	// The hosted pages (checkout, my cards) sign links and forms with a
+	// key derived from the master key, so every instance sharing the
+	// database and the master key accepts them.
+	pages := hosted.New(hosted.Config{Service: a.svc, Cards: payer, PublicURL: publicURL, SimulatorURL: simURL,
+		Keys: hosted.DerivedKeys(a.keyring.DeriveKey("kessai hosted pages v1")), Logger: log.With("component", "hosted")})
+	for _, p := range hosted.Patterns {
+		mux.Handle(p, pages)
+	}
 	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer, Collections: collector,
+		MyCardsLink: pages.MyCardsLink,
 		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn,
 			Collection: collector.Notify}}))
 	srv := &http.Server{

@@ -1,0 +1,633 @@
+package hosted_test
+
+// Real-browser tests: Debian's chromium, headless, drives the hosted
+// pages, the gateway's token script and the simulator's 3-D Secure page,
+// as a shopper would. They skip when chromium is not installed, except in
+// CI (CI=true), where a missing browser is a failure.
+//
+//	apt-get install -y chromium fonts-noto-cjk
+//
+// A failing test leaves a screenshot of the page in its artifact directory
+// (go test -artifacts, or $KESSAI_ARTIFACTS).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/escott"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopBrowser()
+	os.Exit(code)
+}
+
+// The browser is started once, on first use, and shared: every test gets
+// its own tab in its own browser context (cookies and storage apart).
+var (
+	browserMu     sync.Mutex
+	browserCtx    context.Context
+	browserStop   []func()
+	browserErr    error
+	browserTried  bool
+	browserBinary string
+)
+
+// chromiumPath finds the browser: $KESSAI_CHROMIUM, else Debian's
+// chromium (or another Chrome on PATH).
+func chromiumPath() string {
+	if p := os.Getenv("KESSAI_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func startBrowser() (context.Context, error) {
+	browserMu.Lock()
+	defer browserMu.Unlock()
+	if browserTried {
+		return browserCtx, browserErr
+	}
+	browserTried = true
+	browserBinary = chromiumPath()
+	if browserBinary == "" {
+		browserErr = errNoChromium
+		return nil, browserErr
+	}
+	dir, err := os.MkdirTemp("", "kessai-chromium-")
+	if err != nil {
+		browserErr = err
+		return nil, err
+	}
+	browserStop = append(browserStop, func() { os.RemoveAll(dir) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browserBinary),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1024, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	browserStop = append(browserStop, cancelAlloc, cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		browserErr = fmt.Errorf("starting %s: %w", browserBinary, err)
+		return nil, browserErr
+	}
+	browserCtx = ctx
+	return ctx, nil
+}
+
+func stopBrowser() {
+	browserMu.Lock()
+	defer browserMu.Unlock()
+	for i := len(browserStop) - 1; i >= 0; i-- {
+		browserStop[i]()
+	}
+	browserStop = nil
+}
+
+var errNoChromium = errors.New("chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+
+// tab is one browser tab of a test.
+type tab struct {
+	t   *testing.T
+	e   *env
+	ctx context.Context
+
+	mu  sync.Mutex
+	csp []string
+}
+
+// newTab opens a tab in a fresh browser context. It skips the test when
+// there is no browser, unless CI=true.
+func newTab(t *testing.T, e *env) *tab {
+	t.Helper()
+	bctx, err := startBrowser()
+	if err != nil {
+		if errors.Is(err, errNoChromium) && os.Getenv("CI") != "true" {
+			t.Skip("browser test skipped: " + err.Error())
+		}
+		t.Fatal(err)
+	}
+	tctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	b := &tab{t: t, e: e}
+	// Every Content-Security-Policy violation on kessai's pages is
+	// reported back (the DevTools script is exempt from the policy).
+	err = chromedp.Do(tctx,
+		chromedp.ExposeFunc("kessaiReportCSP", func(_ context.Context, v string) (bool, error) {
+			b.mu.Lock()
+			b.csp = append(b.csp, v)
+			b.mu.Unlock()
+			return true, nil
+		}),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `document.addEventListener('securitypolicyviolation', function (e) {
+					if (window.kessaiReportCSP) { window.kessaiReportCSP(e.documentURI + ' ' + e.violatedDirective + ' ' + e.blockedURI); }
+				}, true);`})
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	b.ctx = ctx
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.screenshot("failure")
+		}
+	})
+	t.Cleanup(b.checkCSP)
+	return b
+}
+
+// screenshot saves the page as a PNG in the test's artifact directory.
+func (b *tab) screenshot(name string) {
+	dir := os.Getenv("KESSAI_ARTIFACTS")
+	if dir != "" {
+		dir = filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(b.t.Name(), "_"))
+	} else {
+		dir = b.t.ArtifactDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+		b.t.Logf("page %s", loc)
+	}
+	b.t.Logf("screenshot saved: %s", path)
+}
+
+// checkCSP fails the test for a violation on one of kessai's pages.
+func (b *tab) checkCSP() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, v := range b.csp {
+		if strings.HasPrefix(v, b.e.url) {
+			b.t.Errorf("Content-Security-Policy violation: %s", v)
+		}
+	}
+}
+
+func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func run[T any](b *tab, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+func (b *tab) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.e.url+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// text waits for the element and returns its text.
+func (b *tab) text(css string) string {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(css)))
+	return run(b, chromedp.Text(chromedp.CSS(css)))
+}
+
+// typeInto focuses a field, clears it and types v, key by key.
+func (b *tab) typeInto(id, v string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.ID(id)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById(`+strconv.Quote(id)+`).value = ''`),
+		chromedp.SendKeys(chromedp.ID(id), v))
+}
+
+// card types a card into the form.
+func (b *tab) card(number, mm, yy, csc, name string) {
+	b.t.Helper()
+	b.typeInto("cc-number", number)
+	b.typeInto("cc-exp-mm", mm)
+	b.typeInto("cc-exp-yy", yy)
+	if csc != "" {
+		b.typeInto("cc-csc", csc)
+	}
+	b.typeInto("cc-name", name)
+}
+
+func (b *tab) click(id string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.ID(id)), chromedp.Click(chromedp.ID(id)))
+}
+
+// waitTrue waits until the JavaScript expression is true in the page,
+// across navigations (an evaluation during one fails and is retried).
+func (b *tab) waitTrue(expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("waited in vain for %s", expr)
+}
+
+// waitNotice waits for the page's notice to say want (a new page: the old
+// one may show another notice until the navigation ends).
+func (b *tab) waitNotice(want string) {
+	b.t.Helper()
+	b.waitTrue(`(function () { var n = document.getElementById('notice'); return !!n && n.textContent === ` + strconv.Quote(want) + `; })()`)
+}
+
+// payTypes returns the values of the installment select.
+func (b *tab) payTypes() []string {
+	b.t.Helper()
+	return run(b, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#pay-type option')).map(function (o) { return o.value; })`))
+}
+
+func (b *tab) value(id string) string {
+	b.t.Helper()
+	return run(b, chromedp.Value(chromedp.ID(id)))
+}
+
+// waitPaid waits for the thank-you page and returns its message.
+func (b *tab) waitPaid() string {
+	b.t.Helper()
+	return b.text("#paid-message")
+}
+
+// waitError waits for the error box to show text and returns it.
+func (b *tab) waitError() string {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS("#form-errors li")))
+	return run(b, chromedp.Text(chromedp.CSS("#form-errors")))
+}
+
+// noCardDataSeen fails when a card number reached kessai's server.
+func noCardDataSeen(t *testing.T, e *env, numbers ...string) {
+	t.Helper()
+	seen := e.seen.String()
+	for _, n := range numbers {
+		if strings.Contains(seen, n) {
+			t.Fatalf("kessai received the card number %s:\n%s", n, seen)
+		}
+	}
+	// The demo card's security code as a form or query value (a bare
+	// "8888" could be part of a port or a random id).
+	if strings.Contains(strings.ToLower(seen), "seccd") || regexp.MustCompile(`=8888(&|\s|$)`).MatchString(seen) {
+		t.Fatalf("kessai received a security code:\n%s", seen)
+	}
+}
+
+func TestBrowserBuy(t *testing.T) {
+	e := newEnv(t)
+	o := e.order(5500)
+	b := newTab(t, e)
+	b.open("/checkout/" + o.ID)
+	if h1 := b.text("h1"); h1 != "お支払い" {
+		t.Fatalf("h1 %q", h1)
+	}
+	// The browser's own check comes first: nothing is sent.
+	before := strings.Count(e.seen.String(), "POST ")
+	b.click("submit-button")
+	if msg := b.waitError(); !strings.Contains(msg, "クレジットカード情報に誤りがあります。") {
+		t.Fatalf("validation message %q", msg)
+	}
+	if strings.Count(e.seen.String(), "POST ") != before {
+		t.Fatal("an invalid form was posted")
+	}
+	b.card(demoCard, "12", "28", demoSecCd, "")
+	// The keyboard is enough: Enter in the last field places the order.
+	b.typeInto("cc-name", "TARO YAMADA\n")
+	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
+		t.Fatalf("thank-you message %q", msg)
+	}
+	if st := e.getOrder(o.ID).Status; st != kessai.OrderProcessing {
+		t.Fatalf("order %s", st)
+	}
+	b.shot("thank-you")
+	if got := b.text("#order-total"); got != "5,500円" {
+		t.Fatalf("total %q", got)
+	}
+	href := run(b, chromedp.AttributeValue(chromedp.ID("back-to-shop"), "href"))
+	if !strings.HasPrefix(href.Value, shopReturnURL+"?") || !strings.Contains(href.Value, "status=succeeded") {
+		t.Fatalf("back link %q", href.Value)
+	}
+	noCardDataSeen(t, e, demoCard)
+}
+
+func TestBrowserDeclineAndRetry(t *testing.T) {
+	e := newEnv(t, withCard("installments", "installments"))
+	o := e.order(30000)
+	b := newTab(t, e)
+	b.open("/checkout/" + o.ID)
+	b.card(declineCd, "12", "28", "123", "TARO YAMADA")
+	b.do(chromedp.SetValue(chromedp.ID("pay-type"), "03"))
+	b.click("submit-button")
+	msg := b.waitError()
+	if !strings.Contains(msg, "限度額") || strings.Contains(msg, "G55") {
+		t.Fatalf("decline message %q", msg)
+	}
+	// The choice is kept; the card fields are empty (never sent).
+	if v := b.value("pay-type"); v != "03" {
+		t.Fatalf("pay type after the decline %q", v)
+	}
+	if v := b.value("cc-number"); v != "" {
+		t.Fatalf("card number field %q", v)
+	}
+	b.card(visaOK, "12", "28", "123", "TARO YAMADA")
+	if v := b.value("pay-type"); v != "03" {
+		t.Fatalf("pay type after typing a VISA %q", v)
+	}
+	b.click("submit-button")
+	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
+		t.Fatalf("thank-you %q", msg)
+	}
+	var paid *kessai.Payment
+	for _, p := range e.payments(o.ID) {
+		if p.State == kessai.PaymentCaptured {
+			paid = &p
+		}
+	}
+	if paid == nil || paid.PayType != escott.PayInstall3 {
+		t.Fatalf("payments %+v", e.payments(o.ID))
+	}
+	noCardDataSeen(t, e, declineCd, visaOK)
+}
+
+func TestBrowserThreeDS(t *testing.T) {
+	e := newEnv(t, withCard("three_ds", true))
+	b := newTab(t, e)
+
+	// Passed challenge.
+	o := e.order(4000)
+	b.open("/checkout/" + o.ID)
+	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
+	b.click("submit-button")
+	if msg := b.waitError(); !strings.Contains(msg, "個人情報の取り扱いに同意する") {
+		t.Fatalf("consent message %q", msg)
+	}
+	b.click("consent")
+	b.click("submit-button")
+	// The simulator's challenge page (another origin).
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="0"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="outcome"][value="0"]`)))
+	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
+		t.Fatalf("thank-you %q", msg)
+	}
+	if p := e.payments(o.ID); len(p) != 1 || p[0].SecureResultCode != "0" || !p[0].Consent {
+		t.Fatalf("payment %+v", p)
+	}
+
+	// Failed challenge: back on the form with the message.
+	o = e.order(4000)
+	b.open("/checkout/" + o.ID)
+	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
+	b.click("consent")
+	b.click("submit-button")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="1"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="outcome"][value="1"]`)))
+	if msg := b.waitError(); !strings.Contains(msg, "3D セキュア認証ができませんでした。") {
+		t.Fatalf("3DS failure message %q", msg)
+	}
+	b.shot("three-ds-failed")
+	if st := e.getOrder(o.ID).Status; st == kessai.OrderProcessing {
+		t.Fatal("paid after a failed challenge")
+	}
+	noCardDataSeen(t, e, demoCard)
+}
+
+func TestBrowserSavedCard(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e)
+
+	// Save the card while paying.
+	o := e.order(2000, forCustomer("cust_b"))
+	b.open("/checkout/" + o.ID)
+	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
+	b.click("save-card")
+	b.click("submit-button")
+	b.waitPaid()
+	if _, ok := e.member("cust_b"); !ok {
+		t.Fatal("card not saved")
+	}
+
+	// Pay with the saved card: pre-selected, no card fields.
+	o = e.order(2100, forCustomer("cust_b"))
+	b.open("/checkout/" + o.ID)
+	if got := b.text("#saved-last4"); got != "0300" {
+		t.Fatalf("last 4 %q", got)
+	}
+	if !run(b, chromedp.Evaluate[bool](`document.getElementById('choice-saved').checked && document.getElementById('card-fields').hidden`)) {
+		t.Fatal("the saved card is not pre-selected, or the card fields show")
+	}
+	b.click("submit-button")
+	b.waitPaid()
+	if p := e.payments(o.ID); len(p) != 1 || !p[0].WithMember {
+		t.Fatalf("payment %+v", p)
+	}
+
+	// Change the card and pay.
+	o = e.order(2200, forCustomer("cust_b"))
+	b.open("/checkout/" + o.ID)
+	b.click("choice-change")
+	b.card(visaOK, "12", "28", "123", "TARO YAMADA")
+	b.click("submit-button")
+	b.waitPaid()
+	c, err := e.payer.GetCard(e.ctx, shopID, "cust_b")
+	if err != nil || c.Last4 != "0008" {
+		t.Fatalf("saved card %+v %v", c, err)
+	}
+	noCardDataSeen(t, e, demoCard, visaOK)
+}
+
+func TestBrowserInstallments(t *testing.T) {
+	e := newEnv(t, withCard("installments", "installments"))
+	o := e.order(30000)
+	b := newTab(t, e)
+	b.open("/checkout/" + o.ID)
+	if got := b.payTypes(); !slices.Equal(got, []string{"01"}) {
+		t.Fatalf("before typing: %v", got)
+	}
+	all := []string{"01", "02", "03", "05", "06", "10", "12", "15", "18", "20", "24", "88"}
+	for _, c := range []struct {
+		number string
+		want   []string
+	}{
+		{visaOK, all},
+		{"5123000000000001", all},
+		{jcbOK, all},
+		{amexOK, []string{"01", "03", "05", "06", "10", "12", "15", "18", "20", "24"}},
+		{dinersOK, []string{"01", "88"}},
+		{"6011000000000004", []string{"01"}},
+	} {
+		b.typeInto("cc-number", c.number)
+		got := b.payTypes()
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.number, got, c.want)
+		}
+	}
+	// Labels as shoppers know them.
+	b.typeInto("cc-number", amexOK)
+	labels := run(b, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#pay-type option')).map(function (o) { return o.textContent; })`))
+	if slices.Contains(labels, "2回払い") || slices.Contains(labels, "リボ払い") || !slices.Contains(labels, "3回払い") {
+		t.Fatalf("AMEX labels %v", labels)
+	}
+	// Link type: no choice at all.
+	e.card("link_type", true)
+	b.open("/checkout/" + o.ID)
+	b.do(chromedp.WaitVisible(chromedp.ID("submit-button")))
+	if n := run(b, chromedp.Evaluate[int](`document.querySelectorAll('#pay-type, #cc-number').length`)); n != 0 {
+		t.Fatalf("link type shows %d card inputs", n)
+	}
+	if got := b.text("#submit-button"); got != "支払いを続ける" {
+		t.Fatalf("button %q", got)
+	}
+}
+
+func TestBrowserMyCards(t *testing.T) {
+	e := newEnv(t, withCard("operation", "1Auth"))
+	b := newTab(t, e)
+	link, _, err := e.h.MyCardsLink(e.ctx, shopID, "cust_m", shopCardsURL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Navigate(link))
+	if h1 := b.text("h1"); h1 != "クレジットカード登録" {
+		t.Fatalf("h1 %q", h1)
+	}
+	if loc := run(b, chromedp.Location()); strings.Contains(loc, "t=") {
+		t.Fatalf("the link's token stays in the address bar: %s", loc)
+	}
+	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
+	b.click("submit-button")
+	b.waitNotice("カード会員情報を登録しました。")
+	if got := b.text("#saved-last4"); got != "0300" {
+		t.Fatalf("last 4 %q", got)
+	}
+
+	// An authorised payment with the card: no delete button, the reason.
+	o := e.order(3000, forCustomer("cust_m"))
+	res, err := e.payer.Pay(e.ctx, shopID, o.ID, cardpay.PayInput{UseSavedCard: true})
+	if err != nil || res.Payment.State != kessai.PaymentAuthorized {
+		t.Fatalf("pay: %v %+v", err, res)
+	}
+	b.do(chromedp.Reload())
+	if msg := b.text("#delete-refusal"); !strings.Contains(msg, "与信中") {
+		t.Fatalf("refusal %q", msg)
+	}
+	b.shot("my-cards-refusal")
+	if n := run(b, chromedp.Evaluate[int](`document.querySelectorAll('#delete-button').length`)); n != 0 {
+		t.Fatal("delete button shown while an authorisation is open")
+	}
+
+	// Captured, and the shop completed the order: the card may go.
+	if _, err := e.payer.Operate(e.ctx, shopID, res.Payment.ID, escott.OpCapture, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.SetOrderStatus(e.ctx, shopID, o.ID, nil, kessai.OrderCompleted, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Reload())
+	// Accept the confirmation dialog when it opens.
+	dialogs := chromedp.Events(b.ctx, cdppage.JavascriptDialogOpening)
+	accepted := make(chan string, 1)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			accepted <- ev.Message
+			_, _ = chromedp.Call(b.ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+			return
+		}
+	}()
+	b.click("delete-button")
+	select {
+	case m := <-accepted:
+		if m != "カード会員情報を削除してもよろしいですか？" {
+			t.Fatalf("dialog %q", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no confirmation dialog")
+	}
+	b.waitNotice("カード会員情報を削除しました。")
+	if _, ok := e.member("cust_m"); ok {
+		t.Fatal("member still stored")
+	}
+	noCardDataSeen(t, e, demoCard)
+}
+
+// TestBrowserPhone renders the checkout on a phone-sized screen: nothing
+// overflows sideways.
+func TestBrowserPhone(t *testing.T) {
+	e := newEnv(t, withCard("three_ds", true, "installments", "installments"))
+	o := e.order(12800, forCustomer("cust_p"))
+	b := newTab(t, e)
+	b.do(chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.open("/checkout/" + o.ID)
+	b.do(chromedp.WaitVisible(chromedp.ID("cc-number")))
+	if w := run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
+		t.Fatalf("page is %dpx wide on a 375px screen", w)
+	}
+	b.shot("checkout-phone")
+}
+
+// shot saves a screenshot of a page worth looking at when
+// $KESSAI_ARTIFACTS asks for them (a run for a review or the docs).
+func (b *tab) shot(name string) {
+	if os.Getenv("KESSAI_ARTIFACTS") != "" {
+		b.screenshot(name)
+	}
+}
