@@ -226,6 +226,18 @@ func TestServeZeroConfiguration(t *testing.T) {
 	if !strings.HasPrefix(order.CheckoutURL, api+"/checkout/") {
 		t.Fatalf("checkout_url %q", order.CheckoutURL)
 	}
+	// The order's checkout_url is served: the hosted page loads the
+	// built-in simulator's token script, and its CSP allows exactly that.
+	page, err := http.Get(order.CheckoutURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(string(pb), inst.addrs.Sim) ||
+		!strings.Contains(page.Header.Get("Content-Security-Policy"), inst.addrs.Sim) {
+		t.Fatalf("checkout page: HTTP %d, CSP %q\n%s", page.StatusCode, page.Header.Get("Content-Security-Policy"), pb)
+	}
 	rc.waitFor(t, 1)
 	for id, typ := range rc.types {
 		if typ != "order.created" || rc.seen[id] != 1 {
