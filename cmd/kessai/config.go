@@ -22,6 +22,7 @@ type serveConfig struct {
 	LogFormat   string        `json:"log_format"`
 	Shutdown    time.Duration `json:"-"`
 	ShutdownRaw string        `json:"shutdown_timeout"`
+	Demo        string        `json:"demo"`
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -39,6 +40,7 @@ var serveOptions = []option{
 	{"log-level", "KESSAI_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *serveConfig) *string { return &c.LogLevel }},
 	{"log-format", "KESSAI_LOG_FORMAT", "text", "log format: text or json", func(c *serveConfig) *string { return &c.LogFormat }},
 	{"shutdown-timeout", "KESSAI_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests and jobs may take to finish on shutdown", func(c *serveConfig) *string { return &c.ShutdownRaw }},
+	{"demo", "KESSAI_DEMO", "on", `demo shop at <public-url>/demo/ paying through the API ("off" to disable; it takes no orders in production)`, func(c *serveConfig) *string { return &c.Demo }},
 }
 
 // loadServeConfig resolves the configuration from args, env and the file
@@ -95,6 +97,11 @@ func loadServeConfig(name string, args []string, getenv func(string) string) (*s
 	case "text", "json":
 	default:
 		return nil, fs, fmt.Errorf("log-format must be text or json, not %q", cfg.LogFormat)
+	}
+	switch cfg.Demo {
+	case "on", "off":
+	default:
+		return nil, fs, fmt.Errorf("demo must be on or off, not %q", cfg.Demo)
 	}
 	if cfg.DatabaseURL != "" && !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
 		return nil, fs, fmt.Errorf("database-url must be a postgres:// URL")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kessai/kessai"
 	"io"
 	"log/slog"
 	"net"
@@ -144,6 +145,26 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		MyCardsLink: pages.MyCardsLink,
 		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn,
 			Collection: collector.Notify}}))
+	if cfg.Demo == "on" {
+		// The shop calls the API through kessai's own listener, as an
+		// external shop would (and never through the public URL, which
+		// may be a proxy this host cannot reach). A shop already on the
+		// production gateway gets no demo pages at all.
+		set, _, err := a.svc.GetSettings(ctx, kessai.DefaultShopID)
+		if err != nil {
+			return fmt.Errorf("demo shop: %w", err)
+		}
+		if set.Environment == kessai.EnvProduction {
+			log.Info("demo shop off: the shop uses the production gateway")
+			cfg.Demo = "off"
+		} else {
+			shop, err := demoShop(ctx, a.svc, cfg.DataDir, publicURL, "http://"+displayAddr(ln.Addr().String()), log.With("component", "demoshop"))
+			if err != nil {
+				return fmt.Errorf("demo shop: %w", err)
+			}
+			mux.Handle(demoPath, shop)
+		}
+	}
 	srv := &http.Server{
 		Handler:           m.Middleware(mux),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -215,6 +236,9 @@ func banner(out io.Writer, a *app, publicURL, simURL string, keys *service.Boots
 	fmt.Fprintf(out, "  API:        %s/v1/   (OpenAPI: docs/openapi.yaml)\n", publicURL)
 	fmt.Fprintf(out, "  gateway notifications / 入金結果通知URL: %s/escott/notify  (also %s/?wc-api=wc_sonypayment)\n", publicURL, publicURL)
 	fmt.Fprintf(out, "  health:     %s/healthz  %s/readyz  metrics: %s/metrics\n", publicURL, publicURL, publicURL)
+	if a.cfg.Demo == "on" {
+		fmt.Fprintf(out, "  demo shop / デモショップ: %s%s\n", publicURL, demoPath)
+	}
 	if simURL != "" {
 		fmt.Fprintf(out, "  e-SCOTT simulator / シミュレーター: %s/  (test card 4123000000000300, 8888, 12/28)\n", simURL)
 	}

@@ -212,6 +212,17 @@ func TestServeZeroConfiguration(t *testing.T) {
 		resp.Body.Close()
 	}
 
+	// The demo shop is on by default and lists its products.
+	demo, err := http.Get(api + "/demo/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := io.ReadAll(demo.Body)
+	demo.Body.Close()
+	if demo.StatusCode != 200 || !strings.Contains(string(db), "/demo/") || !strings.Contains(inst.out.String(), api+"/demo/") {
+		t.Fatalf("demo shop: HTTP %d\n%s", demo.StatusCode, db)
+	}
+
 	rc, rsrv := newReceiver()
 	defer rsrv.Close()
 	registerEndpoint(t, api, key, rc, rsrv.URL)
