@@ -1,6 +1,7 @@
 package cvspay_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -226,4 +227,35 @@ func TestSweepInterrupted(t *testing.T) {
 			t.Fatalf("%d 2Add calls", n)
 		}
 	})
+}
+
+// TestExpiredViewHasNoPaymentDetails: the operator's view of an expired
+// collection keeps its operations (a change revives it) but no payment
+// details — its link is dead, the agent's page answers 410 — exactly as
+// Details refuses it. A past-due collection not yet expired still has
+// them, as Details does.
+func TestExpiredViewHasNoPaymentDetails(t *testing.T) {
+	e := newEnv(t)
+	res := e.register(e.order(2000))
+	link := res.Collection.PaymentURL
+	e.Advance(7*24*time.Hour + 12*time.Hour) // past 8 April 23:59
+	v, err := e.col.Get(e.Ctx, shopID, res.Payment.ID)
+	if err != nil || !v.State.PastDue || v.Collection == nil {
+		t.Fatalf("past-due view %+v %v", v, err)
+	}
+	if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out.Expired != 1 {
+		t.Fatalf("sweep %+v %v", out, err)
+	}
+	v, err = e.col.Get(e.Ctx, shopID, res.Payment.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.State.Kind != kessai.PaymentExpired || len(v.Operations) != 2 || v.Collection != nil {
+		t.Fatalf("expired view: state %+v, operations %v, details %+v", v.State, v.Operations, v.Collection)
+	}
+	_, err = e.col.Details(e.Ctx, shopID, res.Payment.ID)
+	wantErr(t, err, kessai.KindConflict, "collection_not_payable")
+	if code := e.getAgent(link); code != http.StatusGone {
+		t.Fatalf("the expired collection's link answers %d, want 410", code)
+	}
 }

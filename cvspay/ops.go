@@ -17,7 +17,7 @@ import (
 
 // View is a collection as the operator's 決済情報 dialog shows it
 // (ADMIN-12): the payment, its state derived from the history, the
-// operations allowed now, the shopper's payment details while unpaid, and
+// operations allowed now, the shopper's payment details while payable, and
 // the history itself.
 type View struct {
 	Payment *kessai.Payment `json:"payment"`
@@ -30,7 +30,8 @@ type View struct {
 	Operations []escott.OperateID    `json:"operations"`
 	History    []kessai.HistoryEntry `json:"history"`
 	// Collection is the shopper's payment details (link, due date,
-	// e-mail text) while the collection is unpaid.
+	// e-mail text) while the collection can be paid: unpaid and not
+	// expired, exactly when Details gives them.
 	Collection *Details `json:"collection,omitempty"`
 	// Gateway is the live reference (2Ref), when one was made.
 	Gateway *GatewayView `json:"gateway,omitempty"`
@@ -110,7 +111,12 @@ func (c *Collector) view(gw *escott.Client, pay *kessai.Payment, hist []kessai.H
 			}
 		}
 	}
-	if unpaid && gw != nil {
+	// Only a payable collection has details. An expired one is still
+	// "unpaid" for the operations above (a change revives it), but its
+	// link is dead — the agent's page refuses it — so a view (or an
+	// e-mail built from one) must not send anyone there; Details refuses
+	// it for the same reason.
+	if kind == kessai.PaymentPending && pay.State == kessai.PaymentPending && gw != nil {
 		v.Collection = details(gw, pay)
 	}
 	return v

@@ -83,20 +83,33 @@ type Result struct {
 //
 // Register is idempotent per order: while the order has its unpaid
 // registration, calling again returns it (Replayed) instead of registering
-// twice — one active payment per order is the store's rule.
+// twice — one active payment per order is the store's rule. That holds
+// after the shop switched collections off too: the method's availability
+// (SET-19) only governs new registrations, and a retried checkout (a
+// double click, a lost answer) must get the payment code the shopper may
+// already have been given, not a refusal.
 func (c *Collector) Register(ctx context.Context, shopID, orderID string, in RegisterInput) (*Result, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 	defer cancel()
-	e, err := c.env(ctx, shopID, true)
+	e, err := c.env(ctx, shopID, false)
 	if err != nil {
+		// Without credentials there is no registration to return
+		// either; a checkout is refused as any new one would be.
+		if _, uerr := c.env(ctx, shopID, true); uerr != nil {
+			return nil, uerr
+		}
 		return nil, err
 	}
 	o, err := c.svc.GetOrder(ctx, shopID, orderID)
 	if err != nil {
 		return nil, err
 	}
-	if res, err := c.existing(ctx, e, o); res != nil || err != nil {
+	available := collectionMethod.Available(&e.Set)
+	if res, err := c.existing(ctx, e, o, available); res != nil || err != nil {
 		return res, err
+	}
+	if !available {
+		return nil, collectionMethod.Unavailable()
 	}
 	if !payflow.Payable(o.Status) {
 		return nil, payflow.ErrNotPayable(o)
@@ -293,9 +306,11 @@ func (c *Collector) checkAdminRegistrable(ctx context.Context, e *payflow.Env, o
 // existing returns the order's registration when it has one that the
 // shopper can still pay (Register is idempotent per order), an error when
 // the order's active payment stands in the way, or nothing when the order
-// is free. An abandoned payment that never reached the gateway is cleared
-// on the way.
-func (c *Collector) existing(ctx context.Context, e *payflow.Env, o *kessai.Order) (*Result, error) {
+// is free. When takeOver is set, an abandoned payment that never reached
+// the gateway is cleared on the way; without it (no new registration may
+// follow, the method being off) such a payment is left alone and the
+// order counts as free, so that a refused checkout changes nothing.
+func (c *Collector) existing(ctx context.Context, e *payflow.Env, o *kessai.Order, takeOver bool) (*Result, error) {
 	pays, err := c.store.ListPayments(ctx, e.ShopID, o.ID)
 	if err != nil {
 		return nil, payflow.StoreErr(err)
@@ -313,6 +328,9 @@ func (c *Collector) existing(ctx context.Context, e *payflow.Env, o *kessai.Orde
 	case cur.State == kessai.PaymentUnknown:
 		return nil, errUnknownBlocks()
 	case cur.State == kessai.PaymentNew:
+		if !takeOver {
+			return nil, nil
+		}
 		return nil, c.supersede(ctx, cur)
 	case cur.Method == kessai.MethodCollection && cur.State == kessai.PaymentPending:
 		if !slices.Contains(reopenable, o.Status) {
@@ -350,7 +368,7 @@ func (c *Collector) claim(ctx context.Context, e *payflow.Env, o *kessai.Order, 
 		if !errors.Is(err, kessai.ErrDuplicate) {
 			return nil, payflow.StoreErr(err)
 		}
-		res, err := c.existing(ctx, e, o)
+		res, err := c.existing(ctx, e, o, true)
 		if res != nil || err != nil {
 			return res, err
 		}

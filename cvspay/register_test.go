@@ -400,3 +400,30 @@ func TestRegisterUnavailable(t *testing.T) {
 	_, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
 	wantErr(t, err, kessai.KindConflict, "collection_unavailable")
 }
+
+// TestRegisterReplayedAfterDisabling: switching collections off refuses
+// new registrations only. A retried checkout of an order registered before
+// gets its registration back (the shopper may hold its payment code
+// already), with no gateway call; a new order is refused.
+func TestRegisterReplayedAfterDisabling(t *testing.T) {
+	e := newEnv(t)
+	o := e.order(2000)
+	first := e.register(o)
+	e.collection("enabled", false)
+	again, err := e.col.Register(e.Ctx, shopID, o.ID, cvspay.RegisterInput{})
+	if err != nil {
+		t.Fatalf("retried Register after disabling: %v", err)
+	}
+	if !again.Replayed || again.Payment.ID != first.Payment.ID || again.NextAction == nil ||
+		again.NextAction.URL != first.NextAction.URL || again.Collection == nil {
+		t.Fatalf("retried Register = %+v", again)
+	}
+	if n := e.Calls.Count(escott.OpCvsAdd); n != 1 {
+		t.Fatalf("%d 2Add calls", n)
+	}
+	_, err = e.col.Register(e.Ctx, shopID, e.order(2000).ID, cvspay.RegisterInput{})
+	wantErr(t, err, kessai.KindConflict, "collection_unavailable")
+	if n := e.Calls.Count(escott.OpCvsAdd); n != 1 {
+		t.Fatalf("%d 2Add calls after the refusal", n)
+	}
+}

@@ -609,6 +609,89 @@ func TestBrowserMyCards(t *testing.T) {
 	noCardDataSeen(t, e, demoCard)
 }
 
+// TestBrowserCollection is a collection as the shopper lives it: choose
+// the method, see the fee, be told what is missing, type the kana and the
+// phone, land on the agent's page (the simulator's), come back to the
+// thank-you page with what to pay, pay at a store, and find the order paid
+// — the simulator's notification having reached the receiver.
+func TestBrowserCollection(t *testing.T) {
+	e := newEnv(t, withCollection("fee_enabled", true, "fee_rows", feeRows))
+	o := e.order(5500)
+	b := newTab(t, e)
+	b.open("/checkout/" + o.ID)
+	b.click("method-collection")
+	if got := b.text("#submit-button"); got != "支払いを続ける" {
+		t.Fatalf("button %q", got)
+	}
+	if got := b.text("#cvs-fee-notice"); got != "※決済時に決済手数料 ¥330 が加算されます。" {
+		t.Fatalf("fee notice %q", got)
+	}
+	if !run(b, chromedp.Evaluate[bool](`document.querySelector('[data-panel="card"]').hidden`)) {
+		t.Fatal("the card panel shows while the collection is chosen")
+	}
+
+	// Empty fields: the browser says so (CVS-02), nothing is sent.
+	before := strings.Count(e.seen.String(), "POST ")
+	b.click("submit-button")
+	msg := b.waitError()
+	if !strings.Contains(msg, "請求先姓（カナ）を入力してください。") || !strings.Contains(msg, "請求先名（カナ）を入力してください。") {
+		t.Fatalf("validation message %q", msg)
+	}
+	if got := b.text("#cvs-first-name-kana-error"); got != "請求先名（カナ）を入力してください。" {
+		t.Fatalf("field message %q", got)
+	}
+	if strings.Count(e.seen.String(), "POST ") != before {
+		t.Fatal("an incomplete form was posted")
+	}
+	b.shot("collection-errors")
+
+	// A phone the server refuses comes back beside its field, the kana
+	// kept.
+	b.typeInto("cvs-last-name-kana", "やまだ")
+	b.typeInto("cvs-first-name-kana", "ﾀﾛｳ")
+	b.typeInto("cvs-phone", "090-1234")
+	b.click("submit-button")
+	b.waitTrue(`(function () { var e = document.getElementById('cvs-phone-error'); return !!e && !e.hidden && e.textContent.indexOf('10桁または11桁') >= 0; })()`)
+	if v := b.value("cvs-last-name-kana"); v != "やまだ" {
+		t.Fatalf("kana after the refusal %q", v)
+	}
+	b.typeInto("cvs-phone", "090-1234-5678\n")
+
+	// The agent's page (another origin): back to the shop first.
+	back := `a[href="` + e.url + `/checkout/` + o.ID + `"]`
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)))
+	if got := e.getOrder(o.ID); got.Status != kessai.OrderOnHold || got.Billing.LastNameKana != "ヤマダ" || got.Billing.FirstNameKana != "タロウ" {
+		t.Fatalf("order %s %+v", got.Status, got.Billing)
+	}
+	b.do(chromedp.Click(chromedp.CSS(back)))
+	if got := b.text("#cvs-amount"); got != "5,830円" {
+		t.Fatalf("amount %q", got)
+	}
+	if got := b.text("#cvs-due"); got != "2026年4月8日 23:59" {
+		t.Fatalf("due %q", got)
+	}
+	b.shot("collection-thank-you")
+
+	// The payment link, a store, the receipt, and back once more.
+	b.click("cvs-payment-link")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="cvs"][value="LSN"]`)))
+	// The receipt (the agent's page has a link back too).
+	receiptBack := `.box.ok ` + back
+	b.do(chromedp.WaitVisible(chromedp.CSS(receiptBack)))
+	e.flush()
+	if st := e.getOrder(o.ID).Status; st != kessai.OrderProcessing {
+		t.Fatalf("order after paying at the store: %s", st)
+	}
+	b.do(chromedp.Click(chromedp.CSS(receiptBack)))
+	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
+		t.Fatalf("thank-you %q", msg)
+	}
+	if got := b.text("#paid-method"); got != "コンビニ・電子マネー・Pay-easy (ローソン)" {
+		t.Fatalf("method %q", got)
+	}
+}
+
 // TestBrowserPhone renders the checkout on a phone-sized screen: nothing
 // overflows sideways.
 func TestBrowserPhone(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 
 	"github.com/kessai/kessai"
@@ -28,6 +29,9 @@ type checkoutCtx struct {
 	// returnURL is where a gateway round trip of this checkout comes back
 	// to: this page, which then shows the thank-you page or the error.
 	returnURL string
+	// fieldErrors are the messages of a POST shown again, by form field
+	// (the collection panel's billing fields).
+	fieldErrors map[string]string
 	// saved caches the customer's saved card (nil: none or not looked up).
 	saved       *cardpay.SavedCard
 	savedLoaded bool
@@ -146,6 +150,13 @@ func (h *Handler) orderSettled(w http.ResponseWriter, r *http.Request, c *checko
 		h.renderMessage(w, r, http.StatusOK, c.lang, messagePage{Heading: "checkout_title", Text: "order_cancelled", Order: viewOrder(o)})
 		return true
 	case kessai.OrderOnHold:
+		// A registered collection waits for the shopper's payment (CVS-06):
+		// the thank-you page says what to pay, by when and where.
+		// This is also where the agent's page links back to.
+		if h.collectionOf(r.Context(), c) != nil {
+			h.renderThanks(w, r, c)
+			return true
+		}
 		h.renderMessage(w, r, http.StatusOK, c.lang, messagePage{Heading: "checkout_title", Text: "order_on_hold", Order: viewOrder(o), Role: "status"})
 		return true
 	case kessai.OrderPending, kessai.OrderFailed:
@@ -255,7 +266,8 @@ func (h *Handler) renderCheckout(w http.ResponseWriter, r *http.Request, c *chec
 	}
 	body := &checkoutPage{Order: viewOrder(c.order), Errors: c.errors, Action: h.checkoutPath(r, c.order.ID), CSRF: tok}
 	chosen := kessai.Method(c.posted.Get("method"))
-	gateway, tokenScript := "", false
+	var origins []string // every origin a panel's form may lead to
+	tokenOrigin := ""
 	for _, m := range h.methods {
 		if !m.offered(c) {
 			continue
@@ -269,10 +281,10 @@ func (h *Handler) renderCheckout(w http.ResponseWriter, r *http.Request, c *chec
 			Selected: chosen == m.id()}
 		body.Methods = append(body.Methods, v)
 		if mp.TokenScript != "" && body.TokenScript == "" {
-			body.TokenScript, tokenScript = mp.TokenScript, true
+			body.TokenScript, tokenOrigin = mp.TokenScript, mp.GatewayOrigin
 		}
-		if gateway == "" {
-			gateway = mp.GatewayOrigin
+		if mp.GatewayOrigin != "" && !slices.Contains(origins, mp.GatewayOrigin) {
+			origins = append(origins, mp.GatewayOrigin)
 		}
 	}
 	if len(body.Methods) > 0 {
@@ -288,7 +300,13 @@ func (h *Handler) renderCheckout(w http.ResponseWriter, r *http.Request, c *chec
 	}
 	p.Body = body
 	p.Scripts = []string{p.Asset("checkout.js")}
-	h.render(w, r, status, "checkout", csp(gateway, tokenScript, true), p)
+	// The token script's origin gets script-src and connect-src; every
+	// panel's origin gets form-action.
+	gateway := tokenOrigin
+	if gateway == "" && len(origins) > 0 {
+		gateway = origins[0]
+	}
+	h.render(w, r, status, "checkout", csp(gateway, body.TokenScript != "", true, origins...), p)
 }
 
 // postCheckout takes the checkout form.
@@ -360,9 +378,29 @@ type thanksPage struct {
 	Method    string
 	PayType   string
 	ReturnURL string
+	// Collection is what is left to pay for an order registered for
+	// payment at a store, by Pay-easy or with e-money (design A-06).
+	Collection *collectionThanks
 }
 
-// renderThanks shows a paid (or authorised) order (CARD-14).
+// collectionOf returns the order's collection awaiting payment or past
+// its due date, nil when there is none.
+func (h *Handler) collectionOf(ctx context.Context, c *checkoutCtx) *kessai.Payment {
+	pays, err := h.store.ListPayments(ctx, c.shopID, c.order.ID)
+	if err != nil {
+		return nil
+	}
+	for i := len(pays) - 1; i >= 0; i-- {
+		p := &pays[i]
+		if p.Method == kessai.MethodCollection && (p.State == kessai.PaymentPending || p.State == kessai.PaymentExpired) {
+			return p
+		}
+	}
+	return nil
+}
+
+// renderThanks shows a paid (or authorised) order (CARD-14), or one
+// registered for a collection with what the shopper is to pay.
 func (h *Handler) renderThanks(w http.ResponseWriter, r *http.Request, c *checkoutCtx) {
 	ctx := r.Context()
 	p := h.newPage(r, c.lang, "thanks_title")
@@ -374,8 +412,18 @@ func (h *Handler) renderThanks(w http.ResponseWriter, r *http.Request, c *checko
 			switch pays[i].State {
 			case kessai.PaymentCaptured, kessai.PaymentAuthorized, kessai.PaymentPaid, kessai.PaymentPending:
 				paid = &pays[i]
+			case kessai.PaymentExpired:
+				// An on-hold order whose collection expired unpaid (the
+				// shop did not have it cancelled).
+				if c.order.Status == kessai.OrderOnHold {
+					paid = &pays[i]
+				}
 			}
 		}
+	}
+	status := outcomeSucceeded
+	if paid != nil && paid.Method == kessai.MethodCollection {
+		status = h.collectionThanksOf(ctx, c, paid, body)
 	}
 	if paid != nil && paid.Method == kessai.MethodCard {
 		body.Method = text(c.lang, "paid_card")
@@ -396,7 +444,7 @@ func (h *Handler) renderThanks(w http.ResponseWriter, r *http.Request, c *checko
 	if paid != nil {
 		payID = paid.ID
 	}
-	body.ReturnURL = withOutcome(c.order.ReturnURL, "succeeded", c.order.ID, payID)
+	body.ReturnURL = withOutcome(c.order.ReturnURL, status, c.order.ID, payID)
 	p.Body = body
 	h.render(w, r, http.StatusOK, "thanks", csp("", false, false), p)
 }

@@ -2,9 +2,10 @@ package hosted_test
 
 // The harness of package hosted: a real store (SQLite, or PostgreSQL
 // through internal/testdb), the service, an in-process simulator on its
-// own origin, the card Payer, and one kessai server serving the hosted
-// pages next to the API's gateway receiver, exactly as cmd/kessai wires
-// them. A test plays the shopper with a cookie-keeping HTTP client (or a
+// own origin, the card Payer and the collection Collector, and one kessai
+// server serving the hosted pages next to the API's gateway receiver,
+// exactly as cmd/kessai wires them: the simulator's payment notifications
+// reach the receiver, which hands them to the Collector. A test plays the shopper with a cookie-keeping HTTP client (or a
 // real browser, see browser_test.go) and the shop's backend with direct
 // calls.
 
@@ -31,6 +32,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/api"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
@@ -111,6 +113,7 @@ type env struct {
 	sim    *sim.Server
 	simURL string
 	payer  *cardpay.Payer
+	col    *cvspay.Collector
 	h      *hosted.Handler
 	url    string // kessai's base URL
 	logs   *logBuffer
@@ -133,10 +136,11 @@ func (l *requestLog) record(r *http.Request) {
 }
 
 type options struct {
-	db      testdb.Backend
-	card    map[string]any
-	top     map[string]any
-	hostCfg func(*hosted.Config)
+	db         testdb.Backend
+	card       map[string]any
+	collection map[string]any // nil: collections left off
+	top        map[string]any
+	hostCfg    func(*hosted.Config)
 }
 
 type option func(*options)
@@ -148,6 +152,21 @@ func withCard(kv ...any) option {
 	return func(o *options) {
 		for i := 0; i+1 < len(kv); i += 2 {
 			o.card[kv[i].(string)] = kv[i+1]
+		}
+	}
+}
+
+// withCollection turns collections on with the demo merchant (due days
+// 7, no fee), then sets the given collection settings (key, value pairs).
+func withCollection(kv ...any) option {
+	return func(o *options) {
+		if o.collection == nil {
+			d := sim.DemoMerchant
+			o.collection = map[string]any{"enabled": true, "merchant_id": d.MerchantID,
+				"merchant_pass_test": d.TestPass, "merchant_pass_prod": d.ProdPass, "due_days": 7}
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			o.collection[kv[i].(string)] = kv[i+1]
 		}
 	}
 }
@@ -210,8 +229,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 	}
 	gw := gateway.New(gateway.Config{SimulatorURL: simSrv.URL, Now: s.Now, Logger: slog.New(slog.DiscardHandler)})
 	e.payer = cardpay.New(cardpay.Config{Service: e.svc, Gateways: gw, ReturnURL: srv.URL + "/escott/notify", Logger: lg})
-	hcfg := hosted.Config{Service: e.svc, Cards: e.payer, PublicURL: srv.URL, SimulatorURL: simSrv.URL, Logger: lg,
-		Keys: hosted.DerivedKeys([]byte("0123456789abcdef0123456789abcdef"))}
+	e.col = cvspay.New(cvspay.Config{Service: e.svc, Gateways: gw, Logger: lg})
+	hcfg := hosted.Config{Service: e.svc, Cards: e.payer, Collections: e.col, PublicURL: srv.URL, SimulatorURL: simSrv.URL,
+		Logger: lg, Keys: hosted.DerivedKeys([]byte("0123456789abcdef0123456789abcdef"))}
 	if o.hostCfg != nil {
 		o.hostCfg(&hcfg)
 	}
@@ -221,8 +241,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 		mux.Handle(p, e.h)
 	}
 	mux.Handle("/", api.New(api.Config{Service: e.svc, Logger: lg, Now: e.clock.Now, PublicURL: srv.URL, Cards: e.payer,
+		Collections: e.col,
 		Notifications: api.NotificationHandlers{ThreeDS: e.payer.ThreeDSReturn, ThreeDSMember: e.payer.ThreeDSMemberReturn,
-			Link: e.payer.LinkReturn}}))
+			Link: e.payer.LinkReturn, Collection: e.col.Notify}}))
 	handler.Store(http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.seen.record(r)
 		mux.ServeHTTP(w, r)
@@ -238,6 +259,9 @@ func newEnv(t testing.TB, opts ...option) *env {
 		c[k] = v
 	}
 	patch := map[string]any{"environment": "simulator", "card": c}
+	if o.collection != nil {
+		patch["collection"] = o.collection
+	}
 	for k, v := range o.top {
 		patch[k] = v
 	}
@@ -276,10 +300,24 @@ func (e *env) card(kv ...any) {
 	e.settings(map[string]any{"card": m})
 }
 
+// collection changes collection settings (key, value pairs).
+func (e *env) collection(kv ...any) {
+	e.t.Helper()
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	e.settings(map[string]any{"collection": m})
+}
+
 type orderOpt func(*service.OrderInput)
 
 func forCustomer(id string) orderOpt { return func(in *service.OrderInput) { in.CustomerID = id } }
 func noReturnURL() orderOpt          { return func(in *service.OrderInput) { in.ReturnURL = "" } }
+
+// withBilling replaces the order's billing (the default has the kanji
+// name and an e-mail address, no kana and no phone).
+func withBilling(b kessai.Billing) orderOpt { return func(in *service.OrderInput) { in.Billing = &b } }
 
 // order creates a pending order of amount yen with one item.
 func (e *env) order(amount int64, opts ...orderOpt) *kessai.Order {

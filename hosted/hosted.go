@@ -27,8 +27,9 @@
 //     with the shop's key.
 //   - Japanese by default, English with ?lang=en (remembered in a cookie).
 //
-// The payment work itself is cardpay's: this package builds its inputs
-// from the form and turns its results into pages.
+// The payment work itself is cardpay's (cards) and cvspay's (online
+// payment collection): this package builds their inputs from the form and
+// turns their results into pages.
 package hosted
 
 import (
@@ -45,6 +46,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/service"
 )
@@ -84,6 +86,11 @@ type Config struct {
 	// Cards runs card payments and saved cards. Without it the card
 	// method is not offered and the my-cards page says so.
 	Cards *cardpay.Payer
+	// Collections runs online payment collections (コンビニ・Pay-easy・
+	// 電子マネー). Without it the collection method is not offered, and
+	// a thank-you page of an order already registered through the API
+	// shows no payment link.
+	Collections *cvspay.Collector
 	// PublicURL is the base URL shoppers reach kessai at, the same as
 	// api.Config.PublicURL (e.g. "https://pay.example.jp"): return URLs
 	// of gateway round trips and my-cards links are built from it. When
@@ -120,6 +127,7 @@ type Handler struct {
 	svc       *service.Service
 	store     kessai.Store
 	cards     *cardpay.Payer
+	cols      *cvspay.Collector
 	publicURL string
 	simURL    string
 	shopID    string
@@ -140,6 +148,7 @@ func New(cfg Config) *Handler {
 		svc:       cfg.Service,
 		store:     cfg.Service.Store(),
 		cards:     cfg.Cards,
+		cols:      cfg.Collections,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		simURL:    strings.TrimRight(cfg.SimulatorURL, "/"),
 		shopID:    cfg.ShopID,
@@ -175,9 +184,9 @@ func New(cfg Config) *Handler {
 		}
 		h.limit = newLimiter(n, win, time.Now)
 	}
-	// The methods in the order the page lists them. Online payment
-	// collection joins here as a second method (see method).
-	h.methods = []method{&cardMethod{h: h}}
+	// The methods in the order the page lists them (the first offered
+	// one is pre-selected).
+	h.methods = []method{&cardMethod{h: h}, &collectionMethod{h: h}}
 	h.routes()
 	return h
 }

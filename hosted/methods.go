@@ -13,10 +13,11 @@ import (
 // several), renders each one's panel inside the one checkout form, and
 // hands the POST to the method the shopper chose.
 //
-// Card payments are cardMethod. Online payment collection (コンビニ・
-// Pay-easy・電子マネー) is added the same way: a type implementing method,
-// appended to Handler.methods in New, with its panel template in
-// web/templates/checkout.html and its messages in messages.go.
+// Card payments are cardMethod, online payment collection (コンビニ・
+// Pay-easy・電子マネー) is collectionMethod. Another method is added the
+// same way: a type implementing method, appended to Handler.methods in
+// New, with its panel template in web/templates/checkout.html and its
+// messages in messages.go.
 type method interface {
 	// id is the value of the form's "method" field.
 	id() kessai.Method
@@ -40,7 +41,8 @@ type methodPanel struct {
 	// TokenScript is a script the panel needs from the gateway (the card
 	// token script), "" for none.
 	TokenScript string
-	// GatewayOrigin is the origin the panel's scripts and forms talk to.
+	// GatewayOrigin is the origin the panel's scripts and forms talk to,
+	// or that the form's answer redirects to (form-action).
 	GatewayOrigin string
 }
 

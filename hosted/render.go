@@ -188,8 +188,11 @@ func langSwitchURL(r *http.Request, lang string) string {
 // csp is a page's Content-Security-Policy. gateway is the origin the page
 // talks to, "" for none: scripts (the token script) and the requests it
 // makes (connect-src) when tokenScript, and form targets (a form or a
-// redirect after a form may lead there) when forms.
-func csp(gateway string, tokenScript, forms bool) string {
+// redirect after a form may lead there) when forms. moreForms are further
+// form targets: the collection agent's page, where a checkout's answer
+// redirects when the shopper chose a collection, is another host than the
+// card gateway in production.
+func csp(gateway string, tokenScript, forms bool, moreForms ...string) string {
 	script, connect, formAction := "'self'", "'none'", "'self'"
 	if gateway != "" && tokenScript {
 		script += " " + gateway
@@ -197,6 +200,11 @@ func csp(gateway string, tokenScript, forms bool) string {
 	}
 	if gateway != "" && forms {
 		formAction += " " + gateway
+	}
+	for _, o := range moreForms {
+		if forms && o != "" && o != gateway {
+			formAction += " " + o
+		}
 	}
 	return "default-src 'none'; script-src " + script + "; style-src 'self'; img-src 'self' data:; connect-src " + connect +
 		"; form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"

@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	// The hosted pages (checkout, my cards) sign links and forms with a
 	// key derived from the master key, so every instance sharing the
 	// database and the master key accepts them.
-	pages := hosted.New(hosted.Config{Service: a.svc, Cards: payer, PublicURL: publicURL, SimulatorURL: simURL,
+	pages := hosted.New(hosted.Config{Service: a.svc, Cards: payer, Collections: collector, PublicURL: publicURL, SimulatorURL: simURL,
 		Keys: hosted.DerivedKeys(a.keyring.DeriveKey("kessai hosted pages v1")), Logger: log.With("component", "hosted")})
 	for _, p := range hosted.Patterns {
 		mux.Handle(p, pages)

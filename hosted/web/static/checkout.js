@@ -10,8 +10,11 @@
  * installment choices in step with the card number as it is typed, from
  * the rules the server rendered into data-paytypes.
  *
- * Everything the page says comes from data-msgs, rendered by the server
- * in the page's language.
+ * For a collection (convenience store, Pay-easy, e-money) it checks that
+ * the billing fields the panel asks for are filled in.
+ *
+ * Everything the page says comes from data-msgs and data-required,
+ * rendered by the server in the page's language.
  */
 (function (window, document) {
   'use strict';
@@ -265,6 +268,63 @@
     window.addEventListener('pageshow', function (ev) { if (ev.persisted) { setBusy(false); } });
   }
 
+  // ---- the collection panel (CVS-02) ----
+
+  // The billing fields the panel asks for may not be left empty: the
+  // browser says so before anything is sent, with the server's own
+  // message (data-required). Every other rule (length, characters, the
+  // phone's digits) is left to the server, so there is one set of rules.
+  function setupCollection(panel) {
+    var form = panel.closest('form');
+    var section = panel.closest('[data-method]');
+    var button = byId('submit-button');
+    var inputs = panel.querySelectorAll('input[data-required]');
+    var busy = false;
+    var label = '';
+
+    function setError(el, msg) {
+      markInvalid(el, !!msg);
+      var box = byId(el.id + '-error');
+      if (box) { box.textContent = msg; box.hidden = !msg; }
+    }
+
+    form.addEventListener('submit', function (ev) {
+      if (section && chosenMethod(form) !== section.getAttribute('data-method')) {
+        return; // another method was chosen: its own rules apply
+      }
+      if (busy) { ev.preventDefault(); return; } // one registration per click
+      var errs = [];
+      for (var i = 0; i < inputs.length; i++) {
+        var empty = inputs[i].value.replace(/[\s\u3000]/g, '') === '';
+        var msg = empty ? inputs[i].getAttribute('data-required') : '';
+        if (empty || inputs[i].getAttribute('aria-invalid') === 'true') { setError(inputs[i], msg); }
+        if (msg) { errs.push(msg); }
+      }
+      if (errs.length) {
+        ev.preventDefault();
+        showErrors(errs);
+        return;
+      }
+      busy = true;
+      if (button) {
+        label = button.textContent;
+        button.textContent = button.getAttribute('data-busy') || label;
+        button.setAttribute('aria-busy', 'true');
+      }
+    });
+    // A page restored from the back-forward cache (the shopper came back
+    // from the agent's page) must be usable again.
+    window.addEventListener('pageshow', function (ev) {
+      if (ev.persisted && busy) {
+        busy = false;
+        if (button) {
+          button.textContent = label;
+          button.removeAttribute('aria-busy');
+        }
+      }
+    });
+  }
+
   // ---- confirmations (delete the saved card) ----
 
   function setupConfirms() {
@@ -281,6 +341,8 @@
     if (checkout) { setupMethods(checkout); }
     var panels = document.querySelectorAll('[data-card-form]');
     for (var i = 0; i < panels.length; i++) { setupCard(panels[i]); }
+    var collections = document.querySelectorAll('[data-collection-form]');
+    for (var j = 0; j < collections.length; j++) { setupCollection(collections[j]); }
     setupConfirms();
     if (errorBox && !errorBox.hidden) { errorBox.focus(); }
   }
