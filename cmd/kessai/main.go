@@ -6,6 +6,8 @@
 //	kessai settings  read or change the shop's settings
 //	kessai apikey    list, create or rotate API keys
 //	kessai admin     list admin console users, create one, set a password
+//	kessai bench     measure card checkouts through the API (kessai bench card)
+//	kessai demo      run the demo shop alone against a running kessai
 //	kessai version   print the version
 package main
 
@@ -39,6 +41,10 @@ func run(args []string) int {
 		return runAPIKey(args[1:])
 	case "admin":
 		return runAdmin(args[1:])
+	case "bench":
+		return runBench(args[1:])
+	case "demo":
+		return runDemo(args[1:])
 	case "version", "-version", "--version":
 		fmt.Println("kessai", version)
 		return 0
@@ -64,6 +70,9 @@ Usage:
   kessai apikey list|create [secret|publishable]|rotate <id> [grace]
   kessai admin list|create-user <email> [--role admin|readonly] [--name NAME]|set-password <email>
                         admin console users (password from $KESSAI_ADMIN_PASSWORD, or generated)
+  kessai bench card [flags]
+                        measure card checkouts through the API against the simulator
+  kessai demo [flags]   run the demo shop alone against a running kessai (KESSAI_API_KEY=sk_…)
   kessai version        print the version
 `)
 }
