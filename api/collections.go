@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -160,24 +161,20 @@ func (a *API) getCollection(c *call) (int, any, error) {
 // referenceCollection asks the gateway (2Ref, ADMIN-12); reached through
 // byMethod from POST /v1/payments/{id}/reference.
 func (a *API) referenceCollection(c *call) (int, any, error) {
-	id, err := a.colsCall(c, errPaymentNotFound)
-	if err != nil {
-		return 0, nil, err
-	}
-	var none struct{}
-	if err := decode(c, &none, true); err != nil {
-		return 0, nil, err
-	}
-	v, err := a.cols.Reference(c.ctx(), c.shopID, id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, v, nil
+	return a.collectionOp(c, a.cols.Reference)
 }
 
 // cancelCollection deletes an unpaid collection (2Del, ADMIN-14); reached
 // through byMethod from POST /v1/payments/{id}/cancel.
 func (a *API) cancelCollection(c *call) (int, any, error) {
+	return a.collectionOp(c, a.cols.Cancel)
+}
+
+// collectionOp runs an operation that takes no input (the body, if any,
+// must be an empty object) on the collection named in the path. op is a
+// method value of a.cols; it is called only once colsCall has checked
+// that collections are configured.
+func (a *API) collectionOp(c *call, op func(ctx context.Context, shopID, paymentID string) (*cvspay.View, error)) (int, any, error) {
 	id, err := a.colsCall(c, errPaymentNotFound)
 	if err != nil {
 		return 0, nil, err
@@ -186,7 +183,7 @@ func (a *API) cancelCollection(c *call) (int, any, error) {
 	if err := decode(c, &none, true); err != nil {
 		return 0, nil, err
 	}
-	v, err := a.cols.Cancel(c.ctx(), c.shopID, id)
+	v, err := op(c.ctx(), c.shopID, id)
 	if err != nil {
 		return 0, nil, err
 	}
