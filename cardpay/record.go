@@ -167,37 +167,44 @@ func (p *Payer) abandon(ctx context.Context, pay *kessai.Payment, reason string)
 // principle 3). The store allows one pending attempt per payment, so of
 // two operators clicking at once only one reaches the gateway.
 //
-// The first charge of a payment (charge true) also requires the payment to
-// be still "new", read and touched in the same transaction as the attempt
-// is written: a checkout superseded or abandoned meanwhile (abandon runs
+// The payment is read and touched in the same transaction as the attempt
+// is written. A follow-up (charge false) requires it unchanged since the
+// caller read it. The first charge of a payment (charge true) requires it
+// to be still "new": a checkout superseded or abandoned meanwhile (abandon runs
 // the mirror check) is never charged. On PostgreSQL both transactions
 // write the payment row, so REPEATABLE READ makes the later one retry on
 // fresh data; on SQLite they run one after the other.
 func (p *Payer) beginAttempt(ctx context.Context, pay *kessai.Payment, op escott.OperateID, code string, amount int64, charge bool) (*kessai.Attempt, error) {
 	now := p.now()
 	a := payflow.NewAttempt(now, pay, op, code, amount)
-	var err error
-	if charge {
-		err = p.store.InTx(ctx, func(tx kessai.Store) error {
-			cur, err := tx.GetPayment(ctx, pay.ShopID, pay.ID)
-			if err != nil {
-				return err
-			}
-			if cur.State != kessai.PaymentNew {
-				return errSuperseded
-			}
-			cur.UpdatedAt = now
-			if err := tx.UpdatePayment(ctx, cur); err != nil {
-				return err
-			}
-			pay.UpdatedAt = now
-			return tx.CreateAttempt(ctx, a)
-		})
-	} else {
-		err = p.store.CreateAttempt(ctx, a)
-	}
-	if errors.Is(err, errSuperseded) {
+	err := p.store.InTx(ctx, func(tx kessai.Store) error {
+		cur, err := tx.GetPayment(ctx, pay.ShopID, pay.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case charge && cur.State != kessai.PaymentNew:
+			return errSuperseded
+		case !charge && (cur.State != pay.State || !cur.UpdatedAt.Equal(pay.UpdatedAt)):
+			// Another operation finished between the caller's read
+			// and now: the state the caller judged the operation by
+			// is gone (two "capture" clicks, one after the other's
+			// answer). Judge again on fresh data rather than send
+			// the gateway an operation it may refuse (K14).
+			return payflow.ErrInProgress
+		}
+		cur.UpdatedAt = now
+		if err := tx.UpdatePayment(ctx, cur); err != nil {
+			return err
+		}
+		pay.UpdatedAt = now
+		return tx.CreateAttempt(ctx, a)
+	})
+	switch {
+	case errors.Is(err, errSuperseded):
 		return nil, errSuperseded
+	case errors.Is(err, payflow.ErrInProgress):
+		return nil, payflow.ErrInProgress
 	}
 	if err := payflow.AttemptErr(err); err != nil {
 		return nil, err
