@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"log"
 	"log/slog"
@@ -22,7 +21,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +35,7 @@ import (
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/hosted"
+	"github.com/kessai/kessai/internal/htmlform"
 	"github.com/kessai/kessai/internal/testdb"
 	"github.com/kessai/kessai/service"
 )
@@ -458,27 +457,6 @@ func (s *shopper) follow(p page) page {
 
 // ---- reading pages ----
 
-var (
-	reForm  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	reInput = regexp.MustCompile(`(?is)<(?:input|button|select)\b([^>]*)>`)
-	reAttr  = regexp.MustCompile(`(?is)([a-zA-Z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
-)
-
-func attrs(s string) map[string]string {
-	out := map[string]string{}
-	for _, m := range reAttr.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if v == "" {
-			v = m[3]
-		}
-		if v == "" {
-			v = m[4]
-		}
-		out[strings.ToLower(m[1])] = html.UnescapeString(v)
-	}
-	return out
-}
-
 type htmlForm struct {
 	Action string
 	ID     string
@@ -488,11 +466,10 @@ type htmlForm struct {
 
 func forms(body string) []htmlForm {
 	var out []htmlForm
-	for _, fm := range reForm.FindAllStringSubmatch(body, -1) {
-		fa := attrs(fm[1])
-		f := htmlForm{Action: fa["action"], ID: fa["id"], Fields: url.Values{}}
-		for _, im := range reInput.FindAllStringSubmatch(fm[2], -1) {
-			ia := attrs(im[1])
+	for _, r := range htmlform.Scan(body) {
+		f := htmlForm{Action: r.Attrs["action"], ID: r.Attrs["id"], Fields: url.Values{}}
+		for _, c := range r.Controls {
+			ia := c.Attrs
 			f.Inputs = append(f.Inputs, ia)
 			if ia["name"] != "" && (ia["type"] == "hidden") {
 				f.Fields.Set(ia["name"], ia["value"])

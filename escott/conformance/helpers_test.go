@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"html"
 	"io"
 	"log"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/internal/htmlform"
 )
 
 // baseTime is the simulator's base clock in every fixture: noon JST, so
@@ -233,12 +233,7 @@ func wantOK(t testing.TB, err error) {
 
 // ---- HTML of the browser pages ----
 
-var (
-	reForm   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	reInput  = regexp.MustCompile(`(?is)<(?:input|button|select)\b([^>]*)>`)
-	reAttr   = regexp.MustCompile(`(?is)([a-zA-Z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
-	reOption = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
-)
+var reOption = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
 
 // htmlForm is one form of a page: its action, method and the fields a
 // browser would submit without user input (hidden and pre-filled inputs;
@@ -251,51 +246,34 @@ type htmlForm struct {
 	Names   []string     // every field name, in order
 }
 
-func attrs(s string) map[string]string {
-	out := map[string]string{}
-	for _, m := range reAttr.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if v == "" {
-			v = m[3]
-		}
-		if v == "" {
-			v = m[4]
-		}
-		out[strings.ToLower(m[1])] = html.UnescapeString(v)
-	}
-	return out
-}
-
 // parseForms extracts the forms of an HTML page.
 func parseForms(page string) []htmlForm {
 	var out []htmlForm
-	for _, fm := range reForm.FindAllStringSubmatch(page, -1) {
-		a := attrs(fm[1])
-		f := htmlForm{Action: a["action"], Method: strings.ToUpper(a["method"]), Fields: url.Values{}}
+	for _, r := range htmlform.Scan(page) {
+		f := htmlForm{Action: r.Attrs["action"], Method: strings.ToUpper(r.Attrs["method"]), Fields: url.Values{}}
 		if f.Method == "" {
 			f.Method = http.MethodGet
 		}
-		for _, im := range reInput.FindAllStringSubmatch(fm[2], -1) {
-			ia := attrs(im[1])
+		for _, c := range r.Controls {
+			ia := c.Attrs
 			name := ia["name"]
 			if name == "" {
 				continue
 			}
-			tag := strings.ToLower(strings.Fields(strings.TrimPrefix(im[0], "<"))[0])
 			typ := strings.ToLower(ia["type"])
 			f.Names = append(f.Names, name)
 			switch {
-			case tag == "button" || typ == "submit":
+			case c.Tag == "button" || typ == "submit":
 				f.Buttons = append(f.Buttons, url.Values{name: {ia["value"]}})
 			case typ == "radio" || typ == "checkbox":
 				if _, checked := ia["checked"]; checked {
 					f.Fields.Add(name, ia["value"])
 				}
-			case tag == "select":
+			case c.Tag == "select":
 				// The first option is what a browser submits untouched.
-				rest := fm[2][strings.Index(fm[2], im[0]):]
+				rest := r.Body[strings.Index(r.Body, c.Src):]
 				if om := reOption.FindStringSubmatch(rest); om != nil {
-					f.Fields.Set(name, attrs(om[1])["value"])
+					f.Fields.Set(name, htmlform.Attrs(om[1])["value"])
 				}
 			default:
 				f.Fields.Set(name, ia["value"])
@@ -310,13 +288,11 @@ func parseForms(page string) []htmlForm {
 // page the simulator hands the browser back with.
 func autoSubmitted(t testing.TB, page string) (action, encryptValue string) {
 	t.Helper()
-	for _, f := range parseForms(page) {
-		if v := f.Fields.Get("EncryptValue"); v != "" {
-			return f.Action, v
-		}
+	action, encryptValue, ok := htmlform.AutoSubmitted(page)
+	if !ok {
+		t.Fatalf("no auto-submitted EncryptValue in page:\n%s", page)
 	}
-	t.Fatalf("no auto-submitted EncryptValue in page:\n%s", page)
-	return "", ""
+	return action, encryptValue
 }
 
 // resolve makes a form action absolute against the simulator.

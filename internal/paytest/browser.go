@@ -1,14 +1,14 @@
 package paytest
 
 import (
-	"html"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kessai/kessai/internal/htmlform"
 )
 
 // The shopper's browser: plain HTTP against the simulator's pages and the
@@ -67,72 +67,21 @@ func (e *Env) SimAction(action string) string {
 	return base.ResolveReference(u).String()
 }
 
-// ---- HTML of the simulator's pages (as in escott/conformance) ----
-
-var (
-	reForm  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	reInput = regexp.MustCompile(`(?is)<(?:input|button)\b([^>]*)>`)
-	reAttr  = regexp.MustCompile(`(?is)([a-zA-Z_:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
-)
+// ---- HTML of the simulator's pages ----
 
 // Form is one form of a page.
-type Form struct {
-	Action string
-	// Fields are the named inputs that are not submit buttons.
-	Fields url.Values
-	// Buttons are the submit buttons, each as the value it submits.
-	Buttons []url.Values
-	// Names are the names of every input and button, in page order.
-	Names []string
-}
-
-func attrs(s string) map[string]string {
-	out := map[string]string{}
-	for _, m := range reAttr.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if v == "" {
-			v = m[3]
-		}
-		if v == "" {
-			v = m[4]
-		}
-		out[strings.ToLower(m[1])] = html.UnescapeString(v)
-	}
-	return out
-}
+type Form = htmlform.Form
 
 // ParseForms returns the forms of a page.
-func ParseForms(page string) []Form {
-	var out []Form
-	for _, fm := range reForm.FindAllStringSubmatch(page, -1) {
-		f := Form{Action: attrs(fm[1])["action"], Fields: url.Values{}}
-		for _, im := range reInput.FindAllStringSubmatch(fm[2], -1) {
-			ia := attrs(im[1])
-			name := ia["name"]
-			if name == "" {
-				continue
-			}
-			f.Names = append(f.Names, name)
-			if strings.HasPrefix(strings.ToLower(im[0]), "<button") || strings.ToLower(ia["type"]) == "submit" {
-				f.Buttons = append(f.Buttons, url.Values{name: {ia["value"]}})
-				continue
-			}
-			f.Fields.Set(name, ia["value"])
-		}
-		out = append(out, f)
-	}
-	return out
-}
+func ParseForms(page string) []Form { return htmlform.Parse(page) }
 
 // AutoSubmitted returns the action and EncryptValue of the simulator's
 // hand-back page.
 func AutoSubmitted(t testing.TB, page string) (action, encryptValue string) {
 	t.Helper()
-	for _, f := range ParseForms(page) {
-		if v := f.Fields.Get("EncryptValue"); v != "" {
-			return f.Action, v
-		}
+	action, encryptValue, ok := htmlform.AutoSubmitted(page)
+	if !ok {
+		t.Fatalf("no auto-submitted EncryptValue in page:\n%s", page)
 	}
-	t.Fatalf("no auto-submitted EncryptValue in page:\n%s", page)
-	return "", ""
+	return action, encryptValue
 }
