@@ -32,10 +32,12 @@ func runBenchCard(args []string, stdout, stderr io.Writer) int {
 	dbURL := fs.String("database-url", os.Getenv("KESSAI_DATABASE_URL"), "PostgreSQL URL for -db postgres (default $KESSAI_DATABASE_URL)")
 	dataDir := fs.String("data-dir", "", "directory for the SQLite file (default: a temporary directory, removed afterwards)")
 	latency := fs.Duration("latency", 0, "latency the simulator adds to every gateway call, e.g. 150ms")
+	jitter := fs.Duration("jitter", 0, "plus a uniformly distributed [0, jitter) per call")
 	n := fs.Int("n", bench.DefaultN, "measured checkouts")
 	conc := fs.Int("concurrency", bench.DefaultConcurrency, "checkouts in flight at once")
 	warmup := fs.Int("warmup", 0, "unmeasured checkouts first (0: one per worker, -1: none)")
 	noJobs := fs.Bool("no-jobs", false, "leave the job runner stopped (serve runs it)")
+	noAnalyze := fs.Bool("no-analyze", false, "PostgreSQL: skip the ANALYZE after the warm-up (autovacuum would run it on a default server)")
 	noIdem := fs.Bool("no-idempotency-key", false, "send no Idempotency-Key (docs/api.md asks shops to send one)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file")
@@ -61,8 +63,8 @@ Flags:
 		return 2
 	}
 
-	opts := bench.Options{DB: *db, DatabaseURL: *dbURL, DataDir: *dataDir, Latency: *latency, N: *n,
-		Concurrency: *conc, Warmup: *warmup, NoJobs: *noJobs, NoIdempotencyKey: *noIdem}
+	opts := bench.Options{DB: *db, DatabaseURL: *dbURL, DataDir: *dataDir, Latency: *latency, Jitter: *jitter, N: *n,
+		Concurrency: *conc, Warmup: *warmup, NoJobs: *noJobs, NoAnalyze: *noAnalyze, NoIdempotencyKey: *noIdem}
 	if !*asJSON {
 		opts.Progress = func(phase string) { fmt.Fprintf(stderr, "%s %s…\n", time.Now().Format("15:04:05"), phase) }
 	}

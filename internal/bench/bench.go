@@ -75,6 +75,10 @@ type Options struct {
 	// latency fault), to see kessai's overhead next to a realistic
 	// gateway round trip.
 	Latency time.Duration
+	// Jitter adds a uniformly distributed [0, Jitter) to each call's
+	// latency. With none, workers that wait the same fixed time for the
+	// gateway stay in step and reach the database in bursts.
+	Jitter time.Duration
 	// N is the number of measured checkouts; Concurrency how many
 	// shop-side workers run them at once.
 	N           int
@@ -86,6 +90,11 @@ type Options struct {
 	// NoJobs leaves the job runner stopped. serve runs it, and on SQLite
 	// it shares the one database connection, so the default keeps it.
 	NoJobs bool
+	// NoAnalyze skips the ANALYZE of the PostgreSQL schema after the
+	// warm-up. autovacuum, on by default, analyses tables as they fill;
+	// on a server without it (this project's test server) a fresh schema
+	// has no planner statistics, and some lookups then scan whole tables.
+	NoAnalyze bool
 	// NoIdempotencyKey sends no Idempotency-Key (which costs two writes
 	// per request), to see what it costs.
 	NoIdempotencyKey bool
@@ -159,7 +168,7 @@ func RunCard(ctx context.Context, o Options) (_ *Report, err error) {
 		}
 	}()
 
-	rep := &Report{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, N: o.N, Concurrency: o.Concurrency,
+	rep := &Report{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, Jitter: o.Jitter, N: o.N, Concurrency: o.Concurrency,
 		Warmup: o.Warmup, Jobs: !o.NoJobs, IdempotencyKey: !o.NoIdempotencyKey, Machine: CurrentMachine()}
 
 	if o.Warmup > 0 {
@@ -167,6 +176,13 @@ func RunCard(ctx context.Context, o Options) (_ *Report, err error) {
 		if _, errs := st.drive(ctx, o.Warmup, o.Concurrency); len(errs.samples) > 0 {
 			return nil, fmt.Errorf("bench: warm-up checkout failed: %s", errs.samples[0])
 		}
+	}
+
+	if st.analyze != nil && !o.NoAnalyze {
+		if err := st.analyze(ctx); err != nil {
+			return nil, fmt.Errorf("bench: analyze: %w", err)
+		}
+		rep.Analyzed = true
 	}
 
 	progress("run")
@@ -232,8 +248,8 @@ func (o *Options) normalise() error {
 	case o.Warmup == 0:
 		o.Warmup = o.Concurrency
 	}
-	if o.Latency < 0 {
-		return errors.New("bench: latency must not be negative")
+	if o.Latency < 0 || o.Jitter < 0 {
+		return errors.New("bench: latency and jitter must not be negative")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -35,6 +35,9 @@ func TestRunCard(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkReport(t, rep, seen, n)
+			if rep.Analyzed != (db == Postgres) {
+				t.Errorf("analyzed %v on %s", rep.Analyzed, db)
+			}
 		})
 	}
 }

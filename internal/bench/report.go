@@ -20,11 +20,13 @@ type Report struct {
 	DB             string
 	DBVersion      string
 	Latency        time.Duration // added by the simulator to each gateway call
+	Jitter         time.Duration // plus up to this much more
 	N              int           // checkouts asked for
 	Concurrency    int
 	Warmup         int
 	Jobs           bool // the job runner was running
 	IdempotencyKey bool // requests carried an Idempotency-Key
+	Analyzed       bool // the PostgreSQL schema was analysed after the warm-up
 
 	// Checkouts completed and checked; Errors failed (must be 0).
 	Checkouts    int
@@ -79,11 +81,13 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		DB              string   `json:"db"`
 		DBVersion       string   `json:"db_version"`
 		LatencyMS       float64  `json:"sim_latency_ms"`
+		JitterMS        float64  `json:"sim_jitter_ms"`
 		N               int      `json:"n"`
 		Concurrency     int      `json:"concurrency"`
 		Warmup          int      `json:"warmup"`
 		Jobs            bool     `json:"job_runner"`
 		IdempotencyKey  bool     `json:"idempotency_key"`
+		Analyzed        bool     `json:"analyzed"`
 		Checkouts       int      `json:"checkouts"`
 		Errors          int      `json:"errors"`
 		ErrorSamples    []string `json:"error_samples,omitempty"`
@@ -99,7 +103,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		GatewayCalls    int64    `json:"gateway_calls"`
 		GatewayNewConns int64    `json:"gateway_new_connections"`
 		Machine         Machine  `json:"machine"`
-	}{r.DB, r.DBVersion, ms(r.Latency), r.N, r.Concurrency, r.Warmup, r.Jobs, r.IdempotencyKey, r.Checkouts,
+	}{r.DB, r.DBVersion, ms(r.Latency), ms(r.Jitter), r.N, r.Concurrency, r.Warmup, r.Jobs, r.IdempotencyKey, r.Analyzed, r.Checkouts,
 		r.Errors, r.ErrorSamples, r.Verified, ms(r.Wall), r.PerSecond, ms(r.CPUPerCheckout()), r.Added, r.Total, r.Gateway, r.HandlerAdded,
 		r.CreateOrder, r.GatewayCalls, r.GatewayNewConns, r.Machine})
 }
@@ -213,8 +217,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if !r.IdempotencyKey {
 		idem = "no"
 	}
-	fmt.Fprintf(w, "card checkout through the API: %s (%s), simulator latency %s\n", r.DB, r.DBVersion, r.Latency)
-	fmt.Fprintf(w, "  %d checkouts, concurrency %d, warm-up %d, job runner %s, Idempotency-Key %s\n", r.N, r.Concurrency, r.Warmup, jobs, idem)
+	lat := r.Latency.String()
+	if r.Jitter > 0 {
+		lat += " + [0, " + r.Jitter.String() + ")"
+	}
+	fmt.Fprintf(w, "card checkout through the API: %s (%s), simulator latency %s\n", r.DB, r.DBVersion, lat)
+	analyzed := ""
+	if r.Analyzed {
+		analyzed = ", ANALYZE after the warm-up"
+	}
+	fmt.Fprintf(w, "  %d checkouts, concurrency %d, warm-up %d, job runner %s, Idempotency-Key %s%s\n", r.N, r.Concurrency, r.Warmup, jobs, idem, analyzed)
 	fmt.Fprintf(w, "  machine: %d CPUs, %s, %s/%s, %s, load %s → %s\n\n", m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.LoadAvgBefore, m.LoadAvgAfter)
 	fmt.Fprintf(w, "  %-24s %8s %8s %8s %8s %8s\n", "ms", "p50", "p90", "p99", "max", "mean")
 	for _, row := range []struct {

@@ -50,6 +50,8 @@ type stack struct {
 	client     *http.Client
 	secretKey  string
 	dbVersion  string
+	// analyze updates the planner statistics (PostgreSQL only).
+	analyze func(context.Context) error
 	// probes are the /pay calls in flight, by the probe header's value.
 	probes  sync.Map
 	closers []func() error
@@ -157,8 +159,8 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() error { st.sim.Close(); return nil })
-	if o.Latency > 0 {
-		st.sim.AddFault(sim.Fault{ID: "bench-latency", Kind: sim.FaultLatency, Latency: o.Latency})
+	if o.Latency > 0 || o.Jitter > 0 {
+		st.sim.AddFault(sim.Fault{ID: "bench-latency", Kind: sim.FaultLatency, Latency: o.Latency, Jitter: o.Jitter})
 	}
 	simSrv.Config.Handler = st.sim
 	simSrv.Start()
@@ -277,12 +279,39 @@ func (st *stack) openPostgres(ctx context.Context, kr *secret.Keyring, jopts job
 		return nil, err
 	}
 	st.dbVersion = "PostgreSQL " + st.dbVersion
+	st.analyze = func(ctx context.Context) error { return analyzeSchema(ctx, db.SQL()) }
 	pool, err := jobs.OpenPool(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: postgres pool: %w", err)
 	}
 	st.closers = append(st.closers, func() error { pool.Close(); return nil })
 	return jobs.NewPostgres(pool, db, jopts)
+}
+
+// analyzeSchema runs ANALYZE on the tables of the current schema only: a
+// bare ANALYZE would go through every schema of the shared database.
+func analyzeSchema(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, `"`+strings.ReplaceAll(n, `"`, `""`)+`"`)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return errors.New("no tables in the current schema")
+	}
+	_, err = db.ExecContext(ctx, `ANALYZE `+strings.Join(names, ", "))
+	return err
 }
 
 // withSchema points a postgres:// URL at schema (search_path), replacing
