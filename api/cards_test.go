@@ -199,15 +199,7 @@ func TestCardRoutes(t *testing.T) {
 		t.Run("card link", func(t *testing.T) { testCardLink(t, s, newCardEnv(t, db, nil)) })
 		t.Run("unavailable", func(t *testing.T) { testCardsUnavailable(t, s, newEnv(t, db)) })
 
-		for _, rt := range (&API{}).cardRoutes() {
-			pattern := rt.method + " " + rt.pattern
-			if !documented(s.doc, rt.method, rt.pattern) {
-				t.Errorf("%s is not in docs/openapi.yaml", pattern)
-			}
-			if seen := s.seen[pattern]; !seen["2xx"] || !(seen["4xx"] || seen["5xx"]) {
-				t.Errorf("%s: checked %v; want a success and an error", pattern, seen)
-			}
-		}
+		s.covers(t, (&API{}).cardRoutes())
 	})
 }
 

@@ -243,15 +243,7 @@ func TestCollectionRoutes(t *testing.T) {
 		t.Run("dispatch", func(t *testing.T) { testCollectionDispatch(t, s, newColEnv(t, db, nil)) })
 		t.Run("unavailable", func(t *testing.T) { testCollectionsUnavailable(t, s, newEnv(t, db)) })
 
-		for _, rt := range (&API{}).collectionRoutes() {
-			pattern := rt.method + " " + rt.pattern
-			if !documented(s.doc, rt.method, rt.pattern) {
-				t.Errorf("%s is not in docs/openapi.yaml", pattern)
-			}
-			if seen := s.seen[pattern]; !seen["2xx"] || !(seen["4xx"] || seen["5xx"]) {
-				t.Errorf("%s: checked %v; want a success and an error", pattern, seen)
-			}
-		}
+		s.covers(t, (&API{}).collectionRoutes())
 	})
 }
 
