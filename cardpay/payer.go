@@ -41,8 +41,8 @@ import (
 	"github.com/kessai/kessai/service"
 )
 
-// PaymentIDPrefix starts every payment's ID.
-const PaymentIDPrefix = "pay"
+// PaymentIDPrefix starts every payment's ID (shared with collections).
+const PaymentIDPrefix = payflow.PaymentIDPrefix
 
 // Defaults of Config.
 const (
@@ -51,9 +51,8 @@ const (
 	// leaves room for the return without keeping token state for long.
 	DefaultSessionTTL = time.Hour
 	// DefaultStaleAfter is how long an attempt may stay pending before
-	// the sweep declares it unknown: two gateway timeouts (60 s each)
-	// plus slack, so a call still running is never touched.
-	DefaultStaleAfter = 5 * time.Minute
+	// the sweep declares it unknown (payflow.DefaultStaleAfter).
+	DefaultStaleAfter = payflow.DefaultStaleAfter
 )
 
 // Config wires a Payer. Service and Gateways are required.

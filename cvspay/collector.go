@@ -54,15 +54,13 @@ import (
 )
 
 // PaymentIDPrefix starts every payment's ID, as for card payments.
-const PaymentIDPrefix = "pay"
+const PaymentIDPrefix = payflow.PaymentIDPrefix
 
 // Defaults of Config.
 const (
 	// DefaultStaleAfter is how long an attempt may stay pending before
-	// the sweep declares it unknown: two gateway timeouts (60 s each)
-	// plus slack, so a call still running is never touched (the same
-	// period as card payments).
-	DefaultStaleAfter = 5 * time.Minute
+	// the sweep declares it unknown, as for card payments.
+	DefaultStaleAfter = payflow.DefaultStaleAfter
 	// callTimeout bounds the work of one registration or operation once
 	// started. The work goes on if the caller hangs up: a registration
 	// abandoned half way would leave an unknown payment for nothing.

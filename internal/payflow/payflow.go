@@ -17,12 +17,22 @@ package payflow
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/service"
 )
+
+// PaymentIDPrefix starts every payment's ID, whatever its method: one
+// prefix keeps /v1/payments/{id} independent of the method.
+const PaymentIDPrefix = "pay"
+
+// DefaultStaleAfter is how long an attempt may stay pending before a
+// sweep declares it unknown: two gateway timeouts (60 s each) plus slack,
+// so a call still running is never touched.
+const DefaultStaleAfter = 5 * time.Minute
 
 // Env is what one call needs of its shop: the settings and the method's
 // gateway client built from them.
