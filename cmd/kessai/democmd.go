@@ -66,14 +66,8 @@ func runDemo(args []string) int {
 		return 2
 	}
 	srv := &http.Server{Handler: shop, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
 	fmt.Printf("demo shop / デモショップ: %s/  (kessai: %s)\n", cfg.PublicURL, cfg.APIBaseURL)
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := serveUntilDone(ctx, srv, func() error { return srv.Serve(ln) }); err != nil {
 		log.Error("kessai demo stopped", "err", err)
 		return 1
 	}

@@ -119,24 +119,15 @@ func runSim(args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
-	go func() {
+	err = serveUntilDone(ctx, srv, func() error {
 		if *useTLS {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
+			return srv.ServeTLS(ln, "", "")
 		}
-	}()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(os.Stderr, "kessai sim: %v\n", err)
-			return 1
-		}
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
+		return srv.Serve(ln)
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kessai sim: %v\n", err)
+		return 1
 	}
 	return 0
 }
