@@ -333,6 +333,13 @@ func (a *API) cardLink(c *call) (int, any, error) {
 	if err := decode(c, &in, true); err != nil {
 		return 0, nil, err
 	}
+	// The lifetime is checked here, in the API's own field name and
+	// before any arithmetic on it: 0 (the default) or 60–3600 seconds.
+	if in.TTLSeconds != 0 && (in.TTLSeconds < 60 || in.TTLSeconds > 3600) {
+		return 0, nil, kessai.ValidationErrors{kessai.FieldError("ttl_seconds", "invalid_ttl",
+			"ttl_seconds（リンクの有効期間）は 60〜3600 秒で指定してください。",
+			"ttl_seconds (the link's lifetime) must be between 60 and 3600 seconds.")}
+	}
 	link, exp, err := a.cardLinks(c.ctx(), c.shopID, id, in.ReturnURL, time.Duration(in.TTLSeconds)*time.Second)
 	if err != nil {
 		return 0, nil, err

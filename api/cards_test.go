@@ -543,8 +543,13 @@ func testCardLink(t *testing.T, s *spec, e *cardEnv) {
 	if d := exp.Sub(e.svc.Now()); d < 5*time.Minute || d > 11*time.Minute {
 		t.Fatalf("default lifetime %v", d)
 	}
-	if f := str(errObj(t, s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"ttl_seconds": 7200}}).must(t, 400)), "field"); f != "ttl" {
-		t.Fatalf("too long a lifetime names %q", f)
+	for _, ttl := range []any{7200, 59, -1, int64(1) << 62} {
+		if f := str(errObj(t, s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"ttl_seconds": ttl}}).must(t, 400)), "field"); f != "ttl_seconds" {
+			t.Fatalf("lifetime %v names %q", ttl, f)
+		}
+	}
+	if m := s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"ttl_seconds": 60}}).must(t, 200).json(t); str(m, "url") == "" {
+		t.Fatal("60 s link refused")
 	}
 	if f := str(errObj(t, s.do(t, e.env, req{method: "POST", path: path, body: map[string]any{"return_url": "javascript:alert(1)"}}).must(t, 400)), "field"); f != "return_url" {
 		t.Fatalf("bad return_url names %q", f)
