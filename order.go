@@ -113,6 +113,9 @@ type OrderFilter struct {
 	ShopOrderID string
 	// CreatedFrom (inclusive) and CreatedTo (exclusive); zero = unbounded.
 	CreatedFrom, CreatedTo time.Time
+	// Method keeps orders with at least one payment of that method
+	// (whatever its state): the console's method filter (ADMIN-01).
+	Method Method
 }
 
 // Page asks for one page of a list, newest first. After is the cursor (the

@@ -138,3 +138,35 @@ type Member struct {
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
+
+// AttemptFilter selects attempts in the payment result log. Empty fields
+// do not filter.
+type AttemptFilter struct {
+	Status AttemptStatus
+	// Code keeps attempts whose answer carried this response code.
+	Code string
+	// MerchantFree1 is the transaction code (決済コード), matched exactly.
+	MerchantFree1 string
+	PaymentID     string
+	Operation     escott.OperateID
+	// CreatedFrom (inclusive) and CreatedTo (exclusive); zero = unbounded.
+	CreatedFrom, CreatedTo time.Time
+}
+
+// PaymentStat is one cell of the dashboard: the payments of one method
+// that were created on one day and are now in one state.
+type PaymentStat struct {
+	// Day is midnight of the day in the requested time zone.
+	Day    time.Time
+	Method Method
+	State  PaymentState
+	Count  int64
+	// Amount is the sum of the payments' current amounts.
+	Amount int64
+}
+
+// CodeCount is how often a gateway response code occurred.
+type CodeCount struct {
+	Code  string
+	Count int64
+}

@@ -129,6 +129,22 @@ type PaymentStore interface {
 	// ListAttemptsByStatus lists attempts in a status, oldest first.
 	ListAttemptsByStatus(ctx context.Context, shopID string, status AttemptStatus, page Page) ([]Attempt, error)
 
+	// ListPaymentsOfOrders returns every payment of the given orders (at
+	// most 200 ids), oldest first: the console's order list shows each
+	// order's payment state without a query per row.
+	ListPaymentsOfOrders(ctx context.Context, shopID string, orderIDs []string) ([]Payment, error)
+	// ListAttemptLog lists the shop's gateway attempts newest first,
+	// filtered (the console's payment result log, LOG-01/02).
+	ListAttemptLog(ctx context.Context, shopID string, f AttemptFilter, page Page) ([]Attempt, error)
+	// PaymentStats aggregates payments created in [from, to) by day of
+	// the time zone loc (Asia/Tokyo for the console), method and state.
+	// Days without payments are absent.
+	PaymentStats(ctx context.Context, shopID string, from, to time.Time, loc *time.Location) ([]PaymentStat, error)
+	// FailureCodeStats counts the failure codes of failed payments created
+	// in [from, to), most frequent first (a payment with two codes counts
+	// for each).
+	FailureCodeStats(ctx context.Context, shopID string, from, to time.Time) ([]CodeCount, error)
+
 	AppendHistory(ctx context.Context, h *HistoryEntry) error
 	// ListHistory returns a payment's history, oldest first.
 	ListHistory(ctx context.Context, shopID, paymentID string) ([]HistoryEntry, error)
@@ -140,6 +156,9 @@ type MemberStore interface {
 	// member keeps its CreatedAt).
 	PutMember(ctx context.Context, m *Member) error
 	GetMember(ctx context.Context, shopID, customerID string) (*Member, error)
+	// ListMembers lists the shop's members by customer id; page.After is
+	// a customer id (the list continues strictly after it).
+	ListMembers(ctx context.Context, shopID string, page Page) ([]Member, error)
 	DeleteMember(ctx context.Context, shopID, customerID string) error
 }
 

@@ -119,6 +119,9 @@ func (s *Store) ListOrders(ctx context.Context, shopID string, f kessai.OrderFil
 	if !f.CreatedTo.IsZero() {
 		add("created_at < ?", micros(f.CreatedTo))
 	}
+	if f.Method != "" {
+		add("EXISTS (SELECT 1 FROM payments p WHERE p.shop_id = orders.shop_id AND p.order_id = orders.id AND p.method = ?)", string(f.Method))
+	}
 	if page.After != "" {
 		add("id < ?", page.After)
 	}
