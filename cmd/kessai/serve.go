@@ -20,6 +20,7 @@ import (
 
 	"github.com/kessai/kessai/api"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/console"
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
@@ -141,6 +142,8 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	for _, p := range hosted.Patterns {
 		mux.Handle(p, pages)
 	}
+	mux.Handle(console.Pattern, console.New(console.Config{Service: a.svc, Cards: payer, Collections: collector,
+		ShopID: kessai.DefaultShopID, PublicURL: publicURL, Logger: log.With("component", "console")}))
 	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer, Collections: collector,
 		MyCardsLink: pages.MyCardsLink,
 		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn,
@@ -235,6 +238,7 @@ func banner(out io.Writer, a *app, publicURL, simURL string, keys *service.Boots
 	fmt.Fprintf(out, "kessai is running / kessai を起動しました (%s, started in %s)\n", a.kind, took.Round(time.Millisecond))
 	fmt.Fprintf(out, "  API:        %s/v1/   (OpenAPI: docs/openapi.yaml)\n", publicURL)
 	fmt.Fprintf(out, "  gateway notifications / 入金結果通知URL: %s/escott/notify  (also %s/?wc-api=wc_sonypayment)\n", publicURL, publicURL)
+	fmt.Fprintf(out, "  admin console / 管理画面: %s/admin/\n", publicURL)
 	fmt.Fprintf(out, "  health:     %s/healthz  %s/readyz  metrics: %s/metrics\n", publicURL, publicURL, publicURL)
 	if a.cfg.Demo == "on" {
 		fmt.Fprintf(out, "  demo shop / デモショップ: %s%s\n", publicURL, demoPath)

@@ -29,6 +29,7 @@ import (
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/internal/testdb"
+	"github.com/kessai/kessai/password"
 	"github.com/kessai/kessai/service"
 )
 
@@ -38,6 +39,10 @@ import (
 // service's moves 1 ms per reading (IDs made in a row sort in creation
 // order) and with them.
 var BaseTime = time.Date(2026, 4, 1, 12, 0, 0, 0, escott.JST)
+
+// CheapPasswords are argon2id parameters that make admin password hashes
+// instant: tests log in often, and nothing here measures the hash's cost.
+var CheapPasswords = password.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // ShopID is the one shop of an Env.
 const ShopID = kessai.DefaultShopID
@@ -191,7 +196,7 @@ func Start(t testing.TB, o Options) *Env {
 	e.Sim, e.SimURL = s, simSrv.URL
 
 	e.Store = o.DB.Open(t)
-	e.Svc = service.New(service.Config{Store: e.Store, Now: e.Clock.Now, Logger: e.Log})
+	e.Svc = service.New(service.Config{Store: e.Store, Now: e.Clock.Now, Logger: e.Log, PasswordParams: CheapPasswords})
 	if err := e.Store.CreateShop(ctx, &kessai.Shop{ID: ShopID, Name: "test", CreatedAt: e.Clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
