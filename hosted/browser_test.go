@@ -11,17 +11,10 @@ package hosted_test
 // (go test -artifacts, or $KESSAI_ARTIFACTS).
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,287 +24,55 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/internal/browsertest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	stopBrowser()
+	browsertest.Stop()
 	os.Exit(code)
 }
 
-// The browser is started once, on first use, and shared: every test gets
-// its own tab in its own browser context (cookies and storage apart).
-var (
-	browserMu     sync.Mutex
-	browserCtx    context.Context
-	browserStop   []func()
-	browserErr    error
-	browserTried  bool
-	browserBinary string
-)
-
-// chromiumPath finds the browser: $KESSAI_CHROMIUM, else Debian's
-// chromium (or another Chrome on PATH).
-func chromiumPath() string {
-	if p := os.Getenv("KESSAI_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-func startBrowser() (context.Context, error) {
-	browserMu.Lock()
-	defer browserMu.Unlock()
-	if browserTried {
-		return browserCtx, browserErr
-	}
-	browserTried = true
-	browserBinary = chromiumPath()
-	if browserBinary == "" {
-		browserErr = errNoChromium
-		return nil, browserErr
-	}
-	dir, err := os.MkdirTemp("", "kessai-chromium-")
-	if err != nil {
-		browserErr = err
-		return nil, err
-	}
-	browserStop = append(browserStop, func() { os.RemoveAll(dir) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browserBinary),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(dir),
-		chromedp.WindowSize(1024, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	browserStop = append(browserStop, cancelAlloc, cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		browserErr = fmt.Errorf("starting %s: %w", browserBinary, err)
-		return nil, browserErr
-	}
-	browserCtx = ctx
-	return ctx, nil
-}
-
-func stopBrowser() {
-	browserMu.Lock()
-	defer browserMu.Unlock()
-	for i := len(browserStop) - 1; i >= 0; i-- {
-		browserStop[i]()
-	}
-	browserStop = nil
-}
-
-var errNoChromium = errors.New("chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
-
-// tab is one browser tab of a test.
+// tab is one browser tab of a test (package internal/browsertest) with
+// the shop's env.
 type tab struct {
-	t   *testing.T
-	e   *env
-	ctx context.Context
-
-	mu  sync.Mutex
-	csp []string
+	*browsertest.Tab
+	e *env
 }
 
-// newTab opens a tab in a fresh browser context. It skips the test when
-// there is no browser, unless CI=true.
+// newTab opens a tab in a fresh browser context.
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
-	bctx, err := startBrowser()
-	if err != nil {
-		if errors.Is(err, errNoChromium) && os.Getenv("CI") != "true" {
-			t.Skip("browser test skipped: " + err.Error())
-		}
-		t.Fatal(err)
-	}
-	tctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancelTab)
-	b := &tab{t: t, e: e}
-	// Every Content-Security-Policy violation on kessai's pages is
-	// reported back (the DevTools script is exempt from the policy).
-	err = chromedp.Do(tctx,
-		chromedp.ExposeFunc("kessaiReportCSP", func(_ context.Context, v string) (bool, error) {
-			b.mu.Lock()
-			b.csp = append(b.csp, v)
-			b.mu.Unlock()
-			return true, nil
-		}),
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
-				Source: `document.addEventListener('securitypolicyviolation', function (e) {
-					if (window.kessaiReportCSP) { window.kessaiReportCSP(e.documentURI + ' ' + e.violatedDirective + ' ' + e.blockedURI); }
-				}, true);`})
-			return err
-		}),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(tctx, 3*time.Minute)
-	t.Cleanup(cancel)
-	b.ctx = ctx
-	t.Cleanup(func() {
-		if t.Failed() {
-			b.screenshot("failure")
-		}
-	})
-	t.Cleanup(b.checkCSP)
-	return b
-}
-
-// screenshot saves the page as a PNG in the test's artifact directory.
-func (b *tab) screenshot(name string) {
-	dir := os.Getenv("KESSAI_ARTIFACTS")
-	if dir != "" {
-		dir = filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(b.t.Name(), "_"))
-	} else {
-		dir = b.t.ArtifactDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Logf("screenshot: %v", err)
-		return
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Logf("screenshot: %v", err)
-		return
-	}
-	path := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		b.t.Logf("screenshot: %v", err)
-		return
-	}
-	if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
-		b.t.Logf("page %s", loc)
-	}
-	b.t.Logf("screenshot saved: %s", path)
-}
-
-// checkCSP fails the test for a violation on one of kessai's pages.
-func (b *tab) checkCSP() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, v := range b.csp {
-		if strings.HasPrefix(v, b.e.url) {
-			b.t.Errorf("Content-Security-Policy violation: %s", v)
-		}
-	}
-}
-
-func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.t.Fatal(err)
-	}
+	return &tab{Tab: browsertest.NewTab(t, e.url), e: e}
 }
 
 func run[T any](b *tab, a chromedp.Action[T]) T {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, a)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return v
-}
-
-func (b *tab) open(path string) {
-	b.t.Helper()
-	b.do(chromedp.Navigate(b.e.url+path), chromedp.WaitReady(chromedp.CSS("body")))
-}
-
-// text waits for the element and returns its text.
-func (b *tab) text(css string) string {
-	b.t.Helper()
-	b.do(chromedp.WaitVisible(chromedp.CSS(css)))
-	return run(b, chromedp.Text(chromedp.CSS(css)))
-}
-
-// typeInto focuses a field, clears it and types v, key by key.
-func (b *tab) typeInto(id, v string) {
-	b.t.Helper()
-	b.do(chromedp.WaitVisible(chromedp.ID(id)),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById(`+strconv.Quote(id)+`).value = ''`),
-		chromedp.SendKeys(chromedp.ID(id), v))
+	b.T.Helper()
+	return browsertest.Run(b.Tab, a)
 }
 
 // card types a card into the form.
 func (b *tab) card(number, mm, yy, csc, name string) {
-	b.t.Helper()
-	b.typeInto("cc-number", number)
-	b.typeInto("cc-exp-mm", mm)
-	b.typeInto("cc-exp-yy", yy)
+	b.T.Helper()
+	b.TypeInto("cc-number", number)
+	b.TypeInto("cc-exp-mm", mm)
+	b.TypeInto("cc-exp-yy", yy)
 	if csc != "" {
-		b.typeInto("cc-csc", csc)
+		b.TypeInto("cc-csc", csc)
 	}
-	b.typeInto("cc-name", name)
-}
-
-func (b *tab) click(id string) {
-	b.t.Helper()
-	b.do(chromedp.WaitVisible(chromedp.ID(id)), chromedp.Click(chromedp.ID(id)))
-}
-
-// waitTrue waits until the JavaScript expression is true in the page,
-// across navigations (an evaluation during one fails and is retried).
-func (b *tab) waitTrue(expr string) {
-	b.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.t.Fatalf("waited in vain for %s", expr)
-}
-
-// waitNotice waits for the page's notice to say want (a new page: the old
-// one may show another notice until the navigation ends).
-func (b *tab) waitNotice(want string) {
-	b.t.Helper()
-	b.waitTrue(`(function () { var n = document.getElementById('notice'); return !!n && n.textContent === ` + strconv.Quote(want) + `; })()`)
+	b.TypeInto("cc-name", name)
 }
 
 // payTypes returns the values of the installment select.
 func (b *tab) payTypes() []string {
-	b.t.Helper()
+	b.T.Helper()
 	return run(b, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#pay-type option')).map(function (o) { return o.value; })`))
-}
-
-func (b *tab) value(id string) string {
-	b.t.Helper()
-	return run(b, chromedp.Value(chromedp.ID(id)))
 }
 
 // waitPaid waits for the thank-you page and returns its message.
 func (b *tab) waitPaid() string {
-	b.t.Helper()
-	return b.text("#paid-message")
-}
-
-// waitError waits for the error box to show text and returns it.
-func (b *tab) waitError() string {
-	b.t.Helper()
-	b.do(chromedp.WaitVisible(chromedp.CSS("#form-errors li")))
-	return run(b, chromedp.Text(chromedp.CSS("#form-errors")))
+	b.T.Helper()
+	return b.Text("#paid-message")
 }
 
 // noCardDataSeen fails when a card number reached kessai's server.
@@ -334,14 +95,14 @@ func TestBrowserBuy(t *testing.T) {
 	e := newEnv(t)
 	o := e.order(5500)
 	b := newTab(t, e)
-	b.open("/checkout/" + o.ID)
-	if h1 := b.text("h1"); h1 != "お支払い" {
+	b.Open("/checkout/" + o.ID)
+	if h1 := b.Text("h1"); h1 != "お支払い" {
 		t.Fatalf("h1 %q", h1)
 	}
 	// The browser's own check comes first: nothing is sent.
 	before := strings.Count(e.seen.String(), "POST ")
-	b.click("submit-button")
-	if msg := b.waitError(); !strings.Contains(msg, "クレジットカード情報に誤りがあります。") {
+	b.Click("submit-button")
+	if msg := b.WaitError(); !strings.Contains(msg, "クレジットカード情報に誤りがあります。") {
 		t.Fatalf("validation message %q", msg)
 	}
 	if strings.Count(e.seen.String(), "POST ") != before {
@@ -349,7 +110,7 @@ func TestBrowserBuy(t *testing.T) {
 	}
 	b.card(demoCard, "12", "28", demoSecCd, "")
 	// The keyboard is enough: Enter in the last field places the order.
-	b.typeInto("cc-name", "TARO YAMADA\n")
+	b.TypeInto("cc-name", "TARO YAMADA\n")
 	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
 		t.Fatalf("thank-you message %q", msg)
 	}
@@ -357,7 +118,7 @@ func TestBrowserBuy(t *testing.T) {
 		t.Fatalf("order %s", st)
 	}
 	b.shot("thank-you")
-	if got := b.text("#order-total"); got != "5,500円" {
+	if got := b.Text("#order-total"); got != "5,500円" {
 		t.Fatalf("total %q", got)
 	}
 	href := run(b, chromedp.AttributeValue(chromedp.ID("back-to-shop"), "href"))
@@ -371,26 +132,26 @@ func TestBrowserDeclineAndRetry(t *testing.T) {
 	e := newEnv(t, withCard("installments", "installments"))
 	o := e.order(30000)
 	b := newTab(t, e)
-	b.open("/checkout/" + o.ID)
+	b.Open("/checkout/" + o.ID)
 	b.card(declineCd, "12", "28", "123", "TARO YAMADA")
-	b.do(chromedp.SetValue(chromedp.ID("pay-type"), "03"))
-	b.click("submit-button")
-	msg := b.waitError()
+	b.Do(chromedp.SetValue(chromedp.ID("pay-type"), "03"))
+	b.Click("submit-button")
+	msg := b.WaitError()
 	if !strings.Contains(msg, "限度額") || strings.Contains(msg, "G55") {
 		t.Fatalf("decline message %q", msg)
 	}
 	// The choice is kept; the card fields are empty (never sent).
-	if v := b.value("pay-type"); v != "03" {
+	if v := b.Value("pay-type"); v != "03" {
 		t.Fatalf("pay type after the decline %q", v)
 	}
-	if v := b.value("cc-number"); v != "" {
+	if v := b.Value("cc-number"); v != "" {
 		t.Fatalf("card number field %q", v)
 	}
 	b.card(visaOK, "12", "28", "123", "TARO YAMADA")
-	if v := b.value("pay-type"); v != "03" {
+	if v := b.Value("pay-type"); v != "03" {
 		t.Fatalf("pay type after typing a VISA %q", v)
 	}
-	b.click("submit-button")
+	b.Click("submit-button")
 	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
 		t.Fatalf("thank-you %q", msg)
 	}
@@ -412,16 +173,16 @@ func TestBrowserThreeDS(t *testing.T) {
 
 	// Passed challenge.
 	o := e.order(4000)
-	b.open("/checkout/" + o.ID)
+	b.Open("/checkout/" + o.ID)
 	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
-	b.click("submit-button")
-	if msg := b.waitError(); !strings.Contains(msg, "個人情報の取り扱いに同意する") {
+	b.Click("submit-button")
+	if msg := b.WaitError(); !strings.Contains(msg, "個人情報の取り扱いに同意する") {
 		t.Fatalf("consent message %q", msg)
 	}
-	b.click("consent")
-	b.click("submit-button")
+	b.Click("consent")
+	b.Click("submit-button")
 	// The simulator's challenge page (another origin).
-	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="0"]`)),
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="0"]`)),
 		chromedp.Click(chromedp.CSS(`button[name="outcome"][value="0"]`)))
 	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
 		t.Fatalf("thank-you %q", msg)
@@ -432,13 +193,13 @@ func TestBrowserThreeDS(t *testing.T) {
 
 	// Failed challenge: back on the form with the message.
 	o = e.order(4000)
-	b.open("/checkout/" + o.ID)
+	b.Open("/checkout/" + o.ID)
 	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
-	b.click("consent")
-	b.click("submit-button")
-	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="1"]`)),
+	b.Click("consent")
+	b.Click("submit-button")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`button[name="outcome"][value="1"]`)),
 		chromedp.Click(chromedp.CSS(`button[name="outcome"][value="1"]`)))
-	if msg := b.waitError(); !strings.Contains(msg, "3D セキュア認証ができませんでした。") {
+	if msg := b.WaitError(); !strings.Contains(msg, "3D セキュア認証ができませんでした。") {
 		t.Fatalf("3DS failure message %q", msg)
 	}
 	b.shot("three-ds-failed")
@@ -454,10 +215,10 @@ func TestBrowserSavedCard(t *testing.T) {
 
 	// Save the card while paying.
 	o := e.order(2000, forCustomer("cust_b"))
-	b.open("/checkout/" + o.ID)
+	b.Open("/checkout/" + o.ID)
 	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
-	b.click("save-card")
-	b.click("submit-button")
+	b.Click("save-card")
+	b.Click("submit-button")
 	b.waitPaid()
 	if _, ok := e.member("cust_b"); !ok {
 		t.Fatal("card not saved")
@@ -465,14 +226,14 @@ func TestBrowserSavedCard(t *testing.T) {
 
 	// Pay with the saved card: pre-selected, no card fields.
 	o = e.order(2100, forCustomer("cust_b"))
-	b.open("/checkout/" + o.ID)
-	if got := b.text("#saved-last4"); got != "0300" {
+	b.Open("/checkout/" + o.ID)
+	if got := b.Text("#saved-last4"); got != "0300" {
 		t.Fatalf("last 4 %q", got)
 	}
 	if !run(b, chromedp.Evaluate[bool](`document.getElementById('choice-saved').checked && document.getElementById('card-fields').hidden`)) {
 		t.Fatal("the saved card is not pre-selected, or the card fields show")
 	}
-	b.click("submit-button")
+	b.Click("submit-button")
 	b.waitPaid()
 	if p := e.payments(o.ID); len(p) != 1 || !p[0].WithMember {
 		t.Fatalf("payment %+v", p)
@@ -480,10 +241,10 @@ func TestBrowserSavedCard(t *testing.T) {
 
 	// Change the card and pay.
 	o = e.order(2200, forCustomer("cust_b"))
-	b.open("/checkout/" + o.ID)
-	b.click("choice-change")
+	b.Open("/checkout/" + o.ID)
+	b.Click("choice-change")
 	b.card(visaOK, "12", "28", "123", "TARO YAMADA")
-	b.click("submit-button")
+	b.Click("submit-button")
 	b.waitPaid()
 	c, err := e.payer.GetCard(e.ctx, shopID, "cust_b")
 	if err != nil || c.Last4 != "0008" {
@@ -496,7 +257,7 @@ func TestBrowserInstallments(t *testing.T) {
 	e := newEnv(t, withCard("installments", "installments"))
 	o := e.order(30000)
 	b := newTab(t, e)
-	b.open("/checkout/" + o.ID)
+	b.Open("/checkout/" + o.ID)
 	if got := b.payTypes(); !slices.Equal(got, []string{"01"}) {
 		t.Fatalf("before typing: %v", got)
 	}
@@ -512,26 +273,26 @@ func TestBrowserInstallments(t *testing.T) {
 		{dinersOK, []string{"01", "88"}},
 		{"6011000000000004", []string{"01"}},
 	} {
-		b.typeInto("cc-number", c.number)
+		b.TypeInto("cc-number", c.number)
 		got := b.payTypes()
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v, want %v", c.number, got, c.want)
 		}
 	}
 	// Labels as shoppers know them.
-	b.typeInto("cc-number", amexOK)
+	b.TypeInto("cc-number", amexOK)
 	labels := run(b, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('#pay-type option')).map(function (o) { return o.textContent; })`))
 	if slices.Contains(labels, "2回払い") || slices.Contains(labels, "リボ払い") || !slices.Contains(labels, "3回払い") {
 		t.Fatalf("AMEX labels %v", labels)
 	}
 	// Link type: no choice at all.
 	e.card("link_type", true)
-	b.open("/checkout/" + o.ID)
-	b.do(chromedp.WaitVisible(chromedp.ID("submit-button")))
+	b.Open("/checkout/" + o.ID)
+	b.Do(chromedp.WaitVisible(chromedp.ID("submit-button")))
 	if n := run(b, chromedp.Evaluate[int](`document.querySelectorAll('#pay-type, #cc-number').length`)); n != 0 {
 		t.Fatalf("link type shows %d card inputs", n)
 	}
-	if got := b.text("#submit-button"); got != "支払いを続ける" {
+	if got := b.Text("#submit-button"); got != "支払いを続ける" {
 		t.Fatalf("button %q", got)
 	}
 }
@@ -543,17 +304,17 @@ func TestBrowserMyCards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.do(chromedp.Navigate(link))
-	if h1 := b.text("h1"); h1 != "クレジットカード登録" {
+	b.Do(chromedp.Navigate(link))
+	if h1 := b.Text("h1"); h1 != "クレジットカード登録" {
 		t.Fatalf("h1 %q", h1)
 	}
 	if loc := run(b, chromedp.Location()); strings.Contains(loc, "t=") {
 		t.Fatalf("the link's token stays in the address bar: %s", loc)
 	}
 	b.card(demoCard, "12", "28", demoSecCd, "TARO YAMADA")
-	b.click("submit-button")
-	b.waitNotice("カード会員情報を登録しました。")
-	if got := b.text("#saved-last4"); got != "0300" {
+	b.Click("submit-button")
+	b.WaitNotice("カード会員情報を登録しました。")
+	if got := b.Text("#saved-last4"); got != "0300" {
 		t.Fatalf("last 4 %q", got)
 	}
 
@@ -563,8 +324,8 @@ func TestBrowserMyCards(t *testing.T) {
 	if err != nil || res.Payment.State != kessai.PaymentAuthorized {
 		t.Fatalf("pay: %v %+v", err, res)
 	}
-	b.do(chromedp.Reload())
-	if msg := b.text("#delete-refusal"); !strings.Contains(msg, "与信中") {
+	b.Do(chromedp.Reload())
+	if msg := b.Text("#delete-refusal"); !strings.Contains(msg, "与信中") {
 		t.Fatalf("refusal %q", msg)
 	}
 	b.shot("my-cards-refusal")
@@ -579,9 +340,9 @@ func TestBrowserMyCards(t *testing.T) {
 	if _, err := e.store.SetOrderStatus(e.ctx, shopID, o.ID, nil, kessai.OrderCompleted, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	b.do(chromedp.Reload())
+	b.Do(chromedp.Reload())
 	// Accept the confirmation dialog when it opens.
-	dialogs := chromedp.Events(b.ctx, cdppage.JavascriptDialogOpening)
+	dialogs := chromedp.Events(b.Ctx, cdppage.JavascriptDialogOpening)
 	accepted := make(chan string, 1)
 	go func() {
 		for ev, err := range dialogs {
@@ -589,11 +350,11 @@ func TestBrowserMyCards(t *testing.T) {
 				return
 			}
 			accepted <- ev.Message
-			_, _ = chromedp.Call(b.ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
+			_, _ = chromedp.Call(b.Ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
 			return
 		}
 	}()
-	b.click("delete-button")
+	b.Click("delete-button")
 	select {
 	case m := <-accepted:
 		if m != "カード会員情報を削除してもよろしいですか？" {
@@ -602,7 +363,7 @@ func TestBrowserMyCards(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no confirmation dialog")
 	}
-	b.waitNotice("カード会員情報を削除しました。")
+	b.WaitNotice("カード会員情報を削除しました。")
 	if _, ok := e.member("cust_m"); ok {
 		t.Fatal("member still stored")
 	}
@@ -618,12 +379,12 @@ func TestBrowserCollection(t *testing.T) {
 	e := newEnv(t, withCollection("fee_enabled", true, "fee_rows", feeRows))
 	o := e.order(5500)
 	b := newTab(t, e)
-	b.open("/checkout/" + o.ID)
-	b.click("method-collection")
-	if got := b.text("#submit-button"); got != "支払いを続ける" {
+	b.Open("/checkout/" + o.ID)
+	b.Click("method-collection")
+	if got := b.Text("#submit-button"); got != "支払いを続ける" {
 		t.Fatalf("button %q", got)
 	}
-	if got := b.text("#cvs-fee-notice"); got != "※決済時に決済手数料 ¥330 が加算されます。" {
+	if got := b.Text("#cvs-fee-notice"); got != "※決済時に決済手数料 ¥330 が加算されます。" {
 		t.Fatalf("fee notice %q", got)
 	}
 	if !run(b, chromedp.Evaluate[bool](`document.querySelector('[data-panel="card"]').hidden`)) {
@@ -632,12 +393,12 @@ func TestBrowserCollection(t *testing.T) {
 
 	// Empty fields: the browser says so (CVS-02), nothing is sent.
 	before := strings.Count(e.seen.String(), "POST ")
-	b.click("submit-button")
-	msg := b.waitError()
+	b.Click("submit-button")
+	msg := b.WaitError()
 	if !strings.Contains(msg, "請求先姓（カナ）を入力してください。") || !strings.Contains(msg, "請求先名（カナ）を入力してください。") {
 		t.Fatalf("validation message %q", msg)
 	}
-	if got := b.text("#cvs-first-name-kana-error"); got != "請求先名（カナ）を入力してください。" {
+	if got := b.Text("#cvs-first-name-kana-error"); got != "請求先名（カナ）を入力してください。" {
 		t.Fatalf("field message %q", got)
 	}
 	if strings.Count(e.seen.String(), "POST ") != before {
@@ -647,47 +408,47 @@ func TestBrowserCollection(t *testing.T) {
 
 	// A phone the server refuses comes back beside its field, the kana
 	// kept.
-	b.typeInto("cvs-last-name-kana", "やまだ")
-	b.typeInto("cvs-first-name-kana", "ﾀﾛｳ")
-	b.typeInto("cvs-phone", "090-1234")
-	b.click("submit-button")
-	b.waitTrue(`(function () { var e = document.getElementById('cvs-phone-error'); return !!e && !e.hidden && e.textContent.indexOf('10桁または11桁') >= 0; })()`)
-	if v := b.value("cvs-last-name-kana"); v != "やまだ" {
+	b.TypeInto("cvs-last-name-kana", "やまだ")
+	b.TypeInto("cvs-first-name-kana", "ﾀﾛｳ")
+	b.TypeInto("cvs-phone", "090-1234")
+	b.Click("submit-button")
+	b.WaitTrue(`(function () { var e = document.getElementById('cvs-phone-error'); return !!e && !e.hidden && e.textContent.indexOf('10桁または11桁') >= 0; })()`)
+	if v := b.Value("cvs-last-name-kana"); v != "やまだ" {
 		t.Fatalf("kana after the refusal %q", v)
 	}
-	b.typeInto("cvs-phone", "090-1234-5678\n")
+	b.TypeInto("cvs-phone", "090-1234-5678\n")
 
 	// The agent's page (another origin): back to the shop first.
 	back := `a[href="` + e.url + `/checkout/` + o.ID + `"]`
-	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)))
 	if got := e.getOrder(o.ID); got.Status != kessai.OrderOnHold || got.Billing.LastNameKana != "ヤマダ" || got.Billing.FirstNameKana != "タロウ" {
 		t.Fatalf("order %s %+v", got.Status, got.Billing)
 	}
-	b.do(chromedp.Click(chromedp.CSS(back)))
-	if got := b.text("#cvs-amount"); got != "5,830円" {
+	b.Do(chromedp.Click(chromedp.CSS(back)))
+	if got := b.Text("#cvs-amount"); got != "5,830円" {
 		t.Fatalf("amount %q", got)
 	}
-	if got := b.text("#cvs-due"); got != "2026年4月8日 23:59" {
+	if got := b.Text("#cvs-due"); got != "2026年4月8日 23:59" {
 		t.Fatalf("due %q", got)
 	}
 	b.shot("collection-thank-you")
 
 	// The payment link, a store, the receipt, and back once more.
-	b.click("cvs-payment-link")
-	b.do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)),
+	b.Click("cvs-payment-link")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`button[name="cvs"][value="LSN"]`)),
 		chromedp.Click(chromedp.CSS(`button[name="cvs"][value="LSN"]`)))
 	// The receipt (the agent's page has a link back too).
 	receiptBack := `.box.ok ` + back
-	b.do(chromedp.WaitVisible(chromedp.CSS(receiptBack)))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(receiptBack)))
 	e.flush()
 	if st := e.getOrder(o.ID).Status; st != kessai.OrderProcessing {
 		t.Fatalf("order after paying at the store: %s", st)
 	}
-	b.do(chromedp.Click(chromedp.CSS(receiptBack)))
+	b.Do(chromedp.Click(chromedp.CSS(receiptBack)))
 	if msg := b.waitPaid(); msg != "お支払いが完了しました。" {
 		t.Fatalf("thank-you %q", msg)
 	}
-	if got := b.text("#paid-method"); got != "コンビニ・電子マネー・Pay-easy (ローソン)" {
+	if got := b.Text("#paid-method"); got != "コンビニ・電子マネー・Pay-easy (ローソン)" {
 		t.Fatalf("method %q", got)
 	}
 }
@@ -698,9 +459,9 @@ func TestBrowserPhone(t *testing.T) {
 	e := newEnv(t, withCard("three_ds", true, "installments", "installments"))
 	o := e.order(12800, forCustomer("cust_p"))
 	b := newTab(t, e)
-	b.do(chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
-	b.open("/checkout/" + o.ID)
-	b.do(chromedp.WaitVisible(chromedp.ID("cc-number")))
+	b.Do(chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.Open("/checkout/" + o.ID)
+	b.Do(chromedp.WaitVisible(chromedp.ID("cc-number")))
 	if w := run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
 		t.Fatalf("page is %dpx wide on a 375px screen", w)
 	}
@@ -711,6 +472,6 @@ func TestBrowserPhone(t *testing.T) {
 // $KESSAI_ARTIFACTS asks for them (a run for a review or the docs).
 func (b *tab) shot(name string) {
 	if os.Getenv("KESSAI_ARTIFACTS") != "" {
-		b.screenshot(name)
+		b.Screenshot(name)
 	}
 }
