@@ -55,20 +55,26 @@ var funcs = template.FuncMap{
 }
 
 // pages maps a page name (its file name without .html) to its template:
-// the file parsed with layout.html and partials.html.
+// the file parsed with layout.html, partials.html and the shared partial
+// files (named _*.html, e.g. the settings screens' common sections).
 var pages = func() map[string]*template.Template {
 	files, err := fs.Glob(templateFS, "web/templates/*.html")
 	if err != nil {
 		panic(err)
 	}
+	shared := []string{"web/templates/layout.html", "web/templates/partials.html"}
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "_") {
+			shared = append(shared, f)
+		}
+	}
 	out := map[string]*template.Template{}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || name == "partials" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
-			"web/templates/layout.html", "web/templates/partials.html", f))
+		out[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, f)...))
 	}
 	return out
 }()
