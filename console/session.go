@@ -49,6 +49,12 @@ func (h *Handler) wrap(rt route) http.Handler {
 				h.renderError(w, r, rq, http.StatusForbidden, "error_read_only")
 				return
 			}
+			if r.Method == http.MethodPost {
+				// The audit trail of the console: who asked for which
+				// change (the outcome is in the payment history and
+				// events).
+				h.log.InfoContext(r.Context(), "console: action", "user", rq.User.ID, "email", rq.User.Email, "path", r.URL.Path)
+			}
 		}
 		rt.handle(w, r, rq)
 	})
