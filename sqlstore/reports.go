@@ -36,10 +36,12 @@ func (s *Store) ListPaymentsOfOrders(ctx context.Context, shopID string, orderID
 }
 
 // ListAttemptLog lists attempts newest first with the filter's conditions.
-// A code is matched inside the JSON array of codes as the quoted string,
-// which both databases can do with LIKE on the stored text (codes are
-// short alphanumerics, so they hold no LIKE wildcards; others are
-// refused).
+// A code is matched inside the JSON array of codes as the quoted string
+// (so K71 does not match K710). The test is "removing the string changes
+// the text": REPLACE is case-sensitive on both databases, where LIKE is
+// not (SQLite's LIKE ignores ASCII case, PostgreSQL's does not), so a
+// lower-case "k71" finds nothing on either, as gateway codes are upper
+// case. Codes are short alphanumerics; anything else is refused.
 func (s *Store) ListAttemptLog(ctx context.Context, shopID string, f kessai.AttemptFilter, page kessai.Page) ([]kessai.Attempt, error) {
 	var q strings.Builder
 	q.WriteString(`SELECT ` + attemptCols + ` FROM attempts WHERE shop_id = ?`)
@@ -55,7 +57,7 @@ func (s *Store) ListAttemptLog(ctx context.Context, shopID string, f kessai.Atte
 		if !codeChars(f.Code) {
 			return nil, fmt.Errorf("sqlstore: list attempt log: code %q is not alphanumeric", f.Code)
 		}
-		add("codes LIKE ?", `%"`+f.Code+`"%`)
+		add("REPLACE(codes, ?, '') <> codes", `"`+f.Code+`"`)
 	}
 	if f.MerchantFree1 != "" {
 		add("merchant_free1 = ?", f.MerchantFree1)

@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) kessai.Store, opts ...Option) {
 		{"Tx/Panic", testTxPanic},
 		{"Times", testTimes},
 		{"Secrets/SealedAtRest", func(t *testing.T, s kessai.Store) { testSecretsSealed(t, s, cfg.rawDump) }},
+		{"Console/ReadModels", testConsoleReadModels},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
