@@ -152,7 +152,10 @@ func (p *Payer) GetCard(ctx context.Context, shopID, customerID string) (*SavedC
 		if escott.IsUncertain(err) || payflow.NoAnswer(err) {
 			return nil, payflow.ErrGatewayUnavailable()
 		}
-		return nil, errCardNotFound
+		// The gateway's codes stay reachable (errors.As) for the
+		// operator's console; shoppers and API clients get the message.
+		return nil, &kessai.Error{Kind: errCardNotFound.Kind, Code: errCardNotFound.Code, Ja: errCardNotFound.Ja,
+			En: errCardNotFound.En, Err: err}
 	}
 	c := &SavedCard{CustomerID: customerID, CardNumber: info.CardNo, Last4: info.Last4(), Brand: brandName(info.Brand()),
 		Valid: info.Status == "" || info.Status == "0", UpdatedAt: m.UpdatedAt}
@@ -274,8 +277,8 @@ func (p *Payer) DeleteCard(ctx context.Context, shopID, customerID string) error
 			if payflow.NoAnswer(err) {
 				return payflow.ErrGatewayUnavailable()
 			}
-			return kessai.Errorf(kessai.KindDeclined, "card_delete_failed",
-				"カード会員情報の削除に失敗しました。", "The saved card could not be deleted.")
+			return &kessai.Error{Kind: kessai.KindDeclined, Code: "card_delete_failed",
+				Ja: "カード会員情報の削除に失敗しました。", En: "The saved card could not be deleted.", Err: err}
 		}
 	}
 	err = p.store.InTx(ctx, func(tx kessai.Store) error {
