@@ -1,7 +1,7 @@
 package collection
 
 import (
-	"strconv"
+	yenfmt "github.com/kessai/kessai/internal/yen"
 	"strings"
 	"time"
 
@@ -137,20 +137,5 @@ func EmailText(d PaymentDetails, lang string) string {
 // groupDigits writes a yen amount with thousands separators (3630 →
 // "3,630"), the way amounts are printed on Japanese receipts.
 func groupDigits(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return yenfmt.Group(v)
 }

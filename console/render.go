@@ -2,17 +2,15 @@ package console
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
+	"github.com/kessai/kessai/internal/webasset"
+	"github.com/kessai/kessai/internal/yen"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,82 +77,25 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
-// asset is one embedded static file with its content hash.
-type asset struct {
-	body  []byte
-	ctype string
-	hash  string
-}
+// assets are the embedded static files; styles the style sheets every
+// page links, console.css first (the screens' sheets build on it).
+var assets = webasset.Load(staticFS, "web/static")
 
-var assets, styles = func() (map[string]asset, []string) {
-	out := map[string]asset{}
-	var css []string
-	err := fs.WalkDir(staticFS, "web/static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+var styles = func() []string {
+	out := []string{"console.css"}
+	for _, n := range assets.Names(".css") {
+		if n != "console.css" {
+			out = append(out, n)
 		}
-		b, err := staticFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ct := "application/octet-stream"
-		switch path.Ext(p) {
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-			css = append(css, path.Base(p))
-		case ".svg":
-			ct = "image/svg+xml"
-		}
-		out[path.Base(p)] = asset{body: b, ctype: ct, hash: hex.EncodeToString(sum[:])[:16]}
-		return nil
-	})
-	if err != nil {
-		panic(err)
 	}
-	// console.css first: page style sheets build on it.
-	sort.Slice(css, func(i, j int) bool {
-		if (css[i] == "console.css") != (css[j] == "console.css") {
-			return css[i] == "console.css"
-		}
-		return css[i] < css[j]
-	})
-	return out, css
+	return out
 }()
 
-// serveAsset serves an embedded file; a URL with the file's current hash
-// may be cached for a year.
-func serveAsset(w http.ResponseWriter, r *http.Request) {
-	a, ok := assets[r.PathValue("name")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", a.ctype)
-	hd.Set("ETag", `"`+a.hash+`"`)
-	if r.URL.Query().Get("v") == a.hash {
-		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		hd.Set("Cache-Control", "public, max-age=300")
-	}
-	if r.Header.Get("If-None-Match") == `"`+a.hash+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(a.body)
-}
+// serveAsset serves an embedded file (cache rules: package webasset).
+func serveAsset(w http.ResponseWriter, r *http.Request) { assets.Serve(w, r, r.PathValue("name")) }
 
 // assetURL is the cache-busting URL of an embedded file.
-func assetURL(name string) string {
-	a, ok := assets[name]
-	if !ok {
-		return ""
-	}
-	return BasePath + "/assets/" + name + "?v=" + a.hash
-}
+func assetURL(name string) string { return assets.URL(BasePath+"/assets/", name) }
 
 // page is what every template gets as its dot.
 type page struct {
@@ -366,20 +307,5 @@ func redirect(w http.ResponseWriter, r *http.Request, target, done string) {
 }
 
 func comma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return yen.Group(n)
 }

@@ -36,7 +36,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
+	"github.com/kessai/kessai/internal/yen"
 	"log/slog"
 	"net"
 	"net/http"
@@ -360,20 +360,5 @@ func statusOf(err error) int {
 
 // itoa formats n with thousands separators (5,500).
 func itoa(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return yen.Group(n)
 }

@@ -3,15 +3,12 @@ package hosted
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
+	"github.com/kessai/kessai/internal/webasset"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/kessai/kessai"
@@ -35,63 +32,12 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
-// asset is one embedded static file with its content hash.
-type asset struct {
-	body  []byte
-	ctype string
-	hash  string
-}
+// assets are the embedded static files.
+var assets = webasset.Load(staticFS, "web/static")
 
-var assets = func() map[string]asset {
-	out := map[string]asset{}
-	err := fs.WalkDir(staticFS, "web/static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := staticFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ct := "application/octet-stream"
-		switch path.Ext(p) {
-		case ".js":
-			ct = "text/javascript; charset=utf-8"
-		case ".css":
-			ct = "text/css; charset=utf-8"
-		}
-		out[path.Base(p)] = asset{body: b, ctype: ct, hash: hex.EncodeToString(sum[:])[:16]}
-		return nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}()
-
-// serveAsset serves an embedded file. A URL carrying the file's current
-// hash (?v=, as the pages link it) may be cached for a year: a new build
-// changes the hash and so the URL. Anything else is cached briefly.
+// serveAsset serves an embedded file (cache rules: package webasset).
 func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request) {
-	a, ok := assets[r.PathValue("name")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	hd := w.Header()
-	hd.Set("Content-Type", a.ctype)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("ETag", `"`+a.hash+`"`)
-	if r.URL.Query().Get("v") == a.hash {
-		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		hd.Set("Cache-Control", "public, max-age=300")
-	}
-	if match := r.Header.Get("If-None-Match"); match == `"`+a.hash+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(a.body)
+	assets.Serve(w, r, r.PathValue("name"))
 }
 
 // pageData is what every page template gets.
@@ -119,11 +65,10 @@ func (p *pageData) Yen(n int64) string {
 
 // Asset is the cache-busting URL of an embedded file.
 func (p *pageData) Asset(name string) string {
-	a, ok := assets[name]
-	if !ok {
-		return ""
+	if u := assets.URL(AssetsPath, name); u != "" {
+		return p.basePath + u
 	}
-	return p.basePath + AssetsPath + name + "?v=" + a.hash
+	return ""
 }
 
 // partial is the data of a partial template: the page (for T and Yen)

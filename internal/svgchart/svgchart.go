@@ -20,6 +20,7 @@
 package svgchart
 
 import (
+	"github.com/kessai/kessai/internal/yen"
 	"html/template"
 	"math"
 	"strconv"
@@ -462,22 +463,7 @@ func boolInt(b bool) int64 {
 
 // Comma formats n with thousands separators: 1234567 → "1,234,567".
 func Comma(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i := 0; i < len(s); i++ {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return yen.Group(n)
 }
 
 // Yen formats an amount for Japanese pages: 1234 → "1,234円".
