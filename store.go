@@ -38,6 +38,7 @@ type Store interface {
 	IdempotencyStore
 	AdminUserStore
 	CheckoutStore
+	SubscriptionStore
 }
 
 // ShopStore keeps shops.

@@ -31,7 +31,7 @@ var shared struct {
 // tablesChildFirst lists every table of the schema, children before the
 // tables their foreign keys point to, for emptying it.
 var tablesChildFirst = []string{
-	"webhook_deliveries", "payment_history", "attempts", "payments", "orders", "events",
+	"webhook_deliveries", "payment_history", "attempts", "subscription_renewals", "payments", "orders", "subscriptions", "events",
 	"webhook_endpoints", "members", "idempotency_keys", "api_keys", "settings", "shops",
 	"admin_sessions", "admin_users", "checkout_sessions",
 }
