@@ -26,6 +26,14 @@ const (
 	EventSubscriptionUpdated   = "subscription.updated"
 	EventSubscriptionRenewed   = "subscription.renewed"
 	EventSubscriptionCancelled = "subscription.canceled"
+	// Renewal outcomes and lifecycle (package subscription says when
+	// each fires).
+	EventSubscriptionRenewalFailed  = "subscription.renewal_failed"
+	EventSubscriptionRetryScheduled = "subscription.retry_scheduled"
+	EventSubscriptionCardRequired   = "subscription.card_required"
+	EventSubscriptionOnHold         = "subscription.on_hold"
+	EventSubscriptionResumed        = "subscription.resumed"
+	EventSubscriptionExpired        = "subscription.expired"
 )
 
 // EventTypes lists every event type, for validation of endpoint filters.
@@ -35,6 +43,8 @@ var EventTypes = []string{
 	EventPaymentAmountChanged, EventPaymentReauthorized, EventPaymentPending, EventPaymentPaid,
 	EventPaymentExpired, EventPaymentUnknown, EventMemberUpdated, EventMemberDeleted,
 	EventSubscriptionCreated, EventSubscriptionUpdated, EventSubscriptionRenewed, EventSubscriptionCancelled,
+	EventSubscriptionRenewalFailed, EventSubscriptionRetryScheduled, EventSubscriptionCardRequired,
+	EventSubscriptionOnHold, EventSubscriptionResumed, EventSubscriptionExpired,
 }
 
 // Event is something that happened in a shop, delivered to its webhooks.

@@ -56,6 +56,15 @@ type Subscription struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 }
 
+// Subscription statuses (package subscription's Status values).
+const (
+	SubscriptionPending   = "pending"
+	SubscriptionActive    = "active"
+	SubscriptionOnHold    = "on_hold"
+	SubscriptionCancelled = "cancelled"
+	SubscriptionExpired   = "expired"
+)
+
 // Renewal statuses.
 const (
 	RenewalPending   = "pending"   // the order exists; a charge may be in flight

@@ -92,6 +92,9 @@ func (p *Payer) putMember(ctx context.Context, m *kessai.Member) error {
 		return payflow.StoreErr(err)
 	}
 	p.svc.Kick()
+	if p.cardSaved != nil {
+		p.cardSaved(ctx, m.ShopID, m.CustomerID)
+	}
 	return nil
 }
 
@@ -227,16 +230,17 @@ func (p *Payer) deleteRefusal(ctx context.Context, shopID, customerID string) (*
 				fmt.Sprintf("Order %s paid with this card is still %s.", o.ShopOrderID, o.Status)), nil
 		}
 	}
-	if p.activeSubs != nil {
-		n, err := p.activeSubs(ctx, shopID, customerID)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return kessai.Errorf(kessai.KindConflict, "card_in_use_subscription",
-				"継続中の定期購入があるため、カード情報を削除できません。先に定期購入を停止してください。",
-				"The customer has an active subscription; stop it before deleting the card."), nil
-		}
+	// Active and on-hold subscriptions are charged on this card (SUB-08);
+	// a pending one (its checkout still open) is not yet.
+	n, err := p.store.CountCustomerSubscriptions(ctx, shopID, customerID,
+		[]string{kessai.SubscriptionActive, kessai.SubscriptionOnHold})
+	if err != nil {
+		return nil, payflow.StoreErr(err)
+	}
+	if n > 0 {
+		return kessai.Errorf(kessai.KindConflict, "card_in_use_subscription",
+			"継続中の定期購入があるため、カード情報を削除できません。先に定期購入を停止してください。",
+			"The customer has an active subscription; stop it before deleting the card."), nil
 	}
 	return nil, nil
 }

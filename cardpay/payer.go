@@ -70,23 +70,24 @@ type Config struct {
 	// SessionTTL and StaleAfter default to the constants above.
 	SessionTTL time.Duration
 	StaleAfter time.Duration
-	// ActiveSubscriptions counts a customer's active or on-hold
-	// subscriptions, which forbid deleting the saved card (design A-01,
-	// SUB-08); nil while subscriptions are not wired.
-	ActiveSubscriptions func(ctx context.Context, shopID, customerID string) (int, error)
+	// CardSaved, when set, is told after a customer's saved card was
+	// registered or replaced (checkout, my cards, link type): the renewal
+	// engine retries a failed renewal at once (SUB-06). It must not
+	// block.
+	CardSaved func(ctx context.Context, shopID, customerID string)
 }
 
 // Payer runs card payments. It is safe for concurrent use.
 type Payer struct {
-	svc        *service.Service
-	store      kessai.Store
-	gw         *gateway.Factory
-	returnURL  string
-	log        *slog.Logger
-	rand       io.Reader
-	ttl        time.Duration
-	stale      time.Duration
-	activeSubs func(ctx context.Context, shopID, customerID string) (int, error)
+	svc       *service.Service
+	store     kessai.Store
+	gw        *gateway.Factory
+	returnURL string
+	log       *slog.Logger
+	rand      io.Reader
+	ttl       time.Duration
+	stale     time.Duration
+	cardSaved func(ctx context.Context, shopID, customerID string)
 }
 
 // New returns a Payer.
@@ -95,7 +96,7 @@ func New(cfg Config) *Payer {
 		panic("cardpay: Config.Service and Config.Gateways are required")
 	}
 	p := &Payer{svc: cfg.Service, store: cfg.Service.Store(), gw: cfg.Gateways, returnURL: cfg.ReturnURL,
-		log: cfg.Logger, rand: cfg.Rand, ttl: cfg.SessionTTL, stale: cfg.StaleAfter, activeSubs: cfg.ActiveSubscriptions}
+		log: cfg.Logger, rand: cfg.Rand, ttl: cfg.SessionTTL, stale: cfg.StaleAfter, cardSaved: cfg.CardSaved}
 	if p.log == nil {
 		p.log = slog.Default()
 	}

@@ -179,6 +179,21 @@ var errOrderNotFound = notFound("order", "注文が見つかりません。", "N
 // Idempotency-Key to retry a create safely; the conflict is what protects
 // a shop that did not).
 func (s *Service) CreateOrder(ctx context.Context, shopID string, in OrderInput) (*kessai.Order, error) {
+	o, err := s.NewOrder(shopID, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.InTx(ctx, func(tx kessai.Store) error { return s.InsertOrder(ctx, tx, o) }); err != nil {
+		return nil, err
+	}
+	s.Kick()
+	return o, nil
+}
+
+// NewOrder validates in and builds the pending order it describes,
+// without storing it (InsertOrder does, inside the caller's transaction:
+// the renewal engine writes an order and its renewal together).
+func (s *Service) NewOrder(shopID string, in OrderInput) (*kessai.Order, error) {
 	if err := ValidateOrderInput(&in); err != nil {
 		return nil, err
 	}
@@ -206,21 +221,22 @@ func (s *Service) CreateOrder(ctx context.Context, shopID string, in OrderInput)
 	if len(o.Metadata) == 0 {
 		o.Metadata = nil
 	}
-	err := s.store.InTx(ctx, func(tx kessai.Store) error {
-		if err := tx.CreateOrder(ctx, o); err != nil {
-			if errors.Is(err, kessai.ErrDuplicate) {
-				return &kessai.Error{Kind: kessai.KindConflict, Code: "order_exists", Field: "shop_order_id",
-					Ja: "同じ shop_order_id の注文がすでにあります。", En: "An order with this shop_order_id already exists.", Err: err}
-			}
-			return storeErr(err, nil)
-		}
-		return s.Emit(ctx, tx, shopID, kessai.EventOrderCreated, o)
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.Kick()
 	return o, nil
+}
+
+// InsertOrder stores an order built by NewOrder with its order.created
+// event, in tx. A second order with the same shop_order_id is refused
+// with KindConflict "order_exists". The caller kicks the webhook runner
+// (Kick) after its transaction commits.
+func (s *Service) InsertOrder(ctx context.Context, tx kessai.Store, o *kessai.Order) error {
+	if err := tx.CreateOrder(ctx, o); err != nil {
+		if errors.Is(err, kessai.ErrDuplicate) {
+			return &kessai.Error{Kind: kessai.KindConflict, Code: "order_exists", Field: "shop_order_id",
+				Ja: "同じ shop_order_id の注文がすでにあります。", En: "An order with this shop_order_id already exists.", Err: err}
+		}
+		return storeErr(err, nil)
+	}
+	return s.Emit(ctx, tx, o.ShopID, kessai.EventOrderCreated, o)
 }
 
 // GetOrder returns one order of the shop.

@@ -23,33 +23,31 @@ const (
 	// EventRenewalFailed fires on every declined renewal charge, first
 	// attempt and retries alike (not for an unknown outcome, which
 	// payment.unknown reports and which is settled by reconciliation).
-	EventRenewalFailed = "subscription.renewal_failed"
+	EventRenewalFailed = kessai.EventSubscriptionRenewalFailed
 	// EventRetryScheduled follows EventRenewalFailed when the policy
 	// schedules another attempt (its time is the State's NextAttempt).
-	EventRetryScheduled = "subscription.retry_scheduled"
+	EventRetryScheduled = kessai.EventSubscriptionRetryScheduled
 	// EventCardRequired follows a hard decline (or a renewal that found no
 	// stored card): no retry can succeed, the customer must register a
 	// new card on the my-cards page (design A-15).
-	EventCardRequired = "subscription.card_required"
+	EventCardRequired = kessai.EventSubscriptionCardRequired
 	// EventOnHold fires when a subscription goes on hold: paused, or after
 	// failed renewals (with the failure's events; the State's CancelAt,
 	// once set, says when the grace period ends).
-	EventOnHold = "subscription.on_hold"
+	EventOnHold = kessai.EventSubscriptionOnHold
 	// EventResumed fires when an on-hold subscription becomes active
 	// again: resumed, or its failed renewal finally paid.
-	EventResumed = "subscription.resumed"
+	EventResumed = kessai.EventSubscriptionResumed
 	// EventCancelled fires when an active or on-hold subscription is
 	// cancelled: at once, at the end of its period as scheduled, or at the
 	// end of the grace period after failed renewals.
 	EventCancelled = kessai.EventSubscriptionCancelled
 	// EventExpired fires when a subscription runs out by its end date or
 	// payment limit.
-	EventExpired = "subscription.expired"
+	EventExpired = kessai.EventSubscriptionExpired
 )
 
-// EventTypes lists every event type above, for webhook endpoint filters;
-// those not yet in kessai.EventTypes must be added there when renewals
-// are wired.
+// EventTypes lists every event type above (all in kessai.EventTypes).
 var EventTypes = []string{
 	EventCreated, EventUpdated, EventRenewed, EventRenewalFailed, EventRetryScheduled,
 	EventCardRequired, EventOnHold, EventResumed, EventCancelled, EventExpired,
