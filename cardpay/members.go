@@ -131,6 +131,14 @@ type RefusalReason struct {
 var errCardNotFound = kessai.Errorf(kessai.KindNotFound, "card_not_found",
 	"カード会員情報が見つかりません。", "The customer has no saved card.")
 
+// cardNotFound is errCardNotFound for a gateway refusal: the gateway's
+// codes stay reachable (errors.As) for the console and the renewal
+// history; shoppers and API clients get the message.
+func cardNotFound(gatewayErr error) *kessai.Error {
+	return &kessai.Error{Kind: errCardNotFound.Kind, Code: errCardNotFound.Code, Ja: errCardNotFound.Ja,
+		En: errCardNotFound.En, Err: gatewayErr}
+}
+
 func errMembersOff() *kessai.Error {
 	return kessai.Errorf(kessai.KindConflict, "members_disabled",
 		"このショップではカード会員（カードの登録）を利用していません。", "Saved cards are not enabled in this shop.")
@@ -155,10 +163,7 @@ func (p *Payer) GetCard(ctx context.Context, shopID, customerID string) (*SavedC
 		if escott.IsUncertain(err) || payflow.NoAnswer(err) {
 			return nil, payflow.ErrGatewayUnavailable()
 		}
-		// The gateway's codes stay reachable (errors.As) for the
-		// operator's console; shoppers and API clients get the message.
-		return nil, &kessai.Error{Kind: errCardNotFound.Kind, Code: errCardNotFound.Code, Ja: errCardNotFound.Ja,
-			En: errCardNotFound.En, Err: err}
+		return nil, cardNotFound(err)
 	}
 	c := &SavedCard{CustomerID: customerID, CardNumber: info.CardNo, Last4: info.Last4(), Brand: brandName(info.Brand()),
 		Valid: info.Status == "" || info.Status == "0", UpdatedAt: m.UpdatedAt}

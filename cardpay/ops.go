@@ -438,7 +438,7 @@ func (p *Payer) chargeSaved(ctx context.Context, e *payflow.Env, shopID, orderID
 		if payflow.NoAnswer(err) {
 			return nil, payflow.ErrGatewayUnavailable()
 		}
-		return nil, errCardNotFound
+		return nil, cardNotFound(err)
 	}
 	code, err := p.newCode()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/service"
 	"github.com/kessai/kessai/subscription"
 )
@@ -156,7 +157,11 @@ func (e *Engine) wakeOnce(ctx context.Context, sub *kessai.Subscription) (done b
 	case errors.As(err, &ke) && (ke.Code == "customer_not_member" || ke.Code == "card_not_found"):
 		// No stored card (deleted at the gateway or in the console): no
 		// retry can succeed until the customer registers one.
-		return true, e.recordFailure(ctx, sub, expected, r, subscription.DeclineHard, nil, now)
+		var codes []string
+		if ge, ok := escott.AsError(err); ok {
+			codes = ge.Codes // e.g. K71: the test environment's member expired
+		}
+		return true, e.recordFailure(ctx, sub, expected, r, subscription.DeclineHard, codes, now)
 	case errors.As(err, &ke) && (ke.Kind == kessai.KindUnavailable || ke.Kind == kessai.KindRateLimited):
 		// Nothing reached the gateway: try again soon, not a failure.
 		sub.NextAttempt, sub.WakeAt, sub.UpdatedAt = now.Add(UnavailableRetry), now.Add(UnavailableRetry), now
