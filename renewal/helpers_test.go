@@ -142,4 +142,3 @@ func (e *env) renewalCharges(rs []kessai.Renewal) map[string]int {
 }
 
 func jst(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, escott.JST) }
-
