@@ -105,6 +105,7 @@ func Run(t *testing.T, open func(t *testing.T) kessai.Store, opts ...Option) {
 		{"Times", testTimes},
 		{"Secrets/SealedAtRest", func(t *testing.T, s kessai.Store) { testSecretsSealed(t, s, cfg.rawDump) }},
 		{"Console/ReadModels", testConsoleReadModels},
+		{"Subscriptions", testSubscriptions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
