@@ -31,6 +31,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/cvspay"
+	"github.com/kessai/kessai/renewal"
 	"github.com/kessai/kessai/service"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// the saved-card screens.
 	Cards       *cardpay.Payer
 	Collections *cvspay.Collector
+	// Subscriptions runs the subscriptions screen's actions (pro plan);
+	// without it the screen only shows what is stored.
+	Subscriptions *renewal.Engine
 	// ShopID is the shop whose operators log in (the default shop).
 	ShopID string
 	// PublicURL is kessai's address as browsers and the gateway reach
@@ -61,6 +65,7 @@ type Handler struct {
 	svc       *service.Service
 	cards     *cardpay.Payer
 	cvs       *cvspay.Collector
+	subs      *renewal.Engine
 	shopID    string
 	publicURL string
 	secure    bool
@@ -70,7 +75,7 @@ type Handler struct {
 
 // New returns the console.
 func New(cfg Config) *Handler {
-	h := &Handler{svc: cfg.Service, cards: cfg.Cards, cvs: cfg.Collections, shopID: cfg.ShopID,
+	h := &Handler{svc: cfg.Service, cards: cfg.Cards, cvs: cfg.Collections, subs: cfg.Subscriptions, shopID: cfg.ShopID,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger, mux: http.NewServeMux()}
 	if h.shopID == "" {
 		h.shopID = kessai.DefaultShopID
@@ -86,7 +91,7 @@ func New(cfg Config) *Handler {
 		http.Redirect(w, r, BasePath+"/", http.StatusMovedPermanently)
 	})
 	for _, rt := range slices.Concat(h.authRoutes(), h.dashboardRoutes(), h.settingsRoutes(), h.orderRoutes(),
-		h.customerRoutes(), h.logRoutes(), h.webhookRoutes()) {
+		h.customerRoutes(), h.logRoutes(), h.webhookRoutes(), h.subscriptionRoutes()) {
 		h.mux.Handle(rt.method+" "+BasePath+rt.path, h.wrap(rt))
 	}
 	h.mux.HandleFunc(Pattern, func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/internal/testdb"
+	"github.com/kessai/kessai/renewal"
 	"github.com/kessai/kessai/service"
 )
 
@@ -41,6 +42,7 @@ type env struct {
 	*paytest.Env
 	payer *cardpay.Payer
 	col   *cvspay.Collector
+	subs  *renewal.Engine
 	h     *console.Handler
 	url   string // the server's base URL (console at url + "/admin")
 }
@@ -69,8 +71,10 @@ func newEnv(t testing.TB, opts ...option) *env {
 	e := &env{Env: paytest.Start(t, paytest.Options{DB: o.db})}
 	e.payer = cardpay.New(cardpay.Config{Service: e.Svc, Gateways: e.Gateways, ReturnURL: e.Recv + "/escott/notify", Logger: e.Log})
 	e.col = cvspay.New(cvspay.Config{Service: e.Svc, Gateways: e.Gateways, Logger: e.Log})
+	e.subs = renewal.New(renewal.Config{Service: e.Svc, Cards: e.payer, Logger: e.Log})
 	e.url = e.Recv
-	e.h = console.New(console.Config{Service: e.Svc, Cards: e.payer, Collections: e.col, ShopID: shopID, PublicURL: e.Recv, Logger: e.Log})
+	e.h = console.New(console.Config{Service: e.Svc, Cards: e.payer, Collections: e.col, Subscriptions: e.subs, ShopID: shopID,
+		PublicURL: e.Recv, Logger: e.Log})
 	mux := http.NewServeMux()
 	mux.Handle(console.Pattern, e.h)
 	mux.Handle("/", api.New(api.Config{Service: e.Svc, Logger: e.Log, Now: e.Clock.Now, Cards: e.payer, Collections: e.col,

@@ -41,6 +41,7 @@ func init() {
 		"nav_dashboard":     {"ダッシュボード", "Dashboard"},
 		"nav_orders":        {"注文", "Orders"},
 		"nav_customers":     {"カード会員", "Card members"},
+		"nav_subscriptions": {"定期購入", "Subscriptions"},
 		"nav_logs":          {"決済ログ", "Payment log"},
 		"nav_webhooks":      {"Webhook", "Webhooks"},
 		"nav_settings_card": {"クレジットカード設定", "Card settings"},

@@ -180,20 +180,27 @@ func (h *Handler) newPage(r *http.Request, rq *request, nav, titleKey string) *p
 	return p
 }
 
-// langSwitchURL is the current GET URL in the other language (after a
-// POST, the page's GET address without the form).
+// langSwitchURL is the current GET URL in the other language. A page
+// answering a POST (a refused form) lives at the form's target, which has
+// no GET route: its switch leads back to the page the form was on (the
+// Referer, sent within the console by Referrer-Policy same-origin), or to
+// the dashboard.
 func langSwitchURL(r *http.Request, lang string) string {
 	other := langEn
 	if lang == langEn {
 		other = langJa
 	}
-	q := url.Values{}
-	if r.Method == http.MethodGet {
-		q = r.URL.Query()
-		q.Del("done")
+	path, q := r.URL.Path, r.URL.Query()
+	if r.Method != http.MethodGet {
+		path, q = BasePath+"/", url.Values{}
+		if ref, err := url.Parse(r.Referer()); err == nil && (ref.Host == "" || ref.Host == r.Host) &&
+			strings.HasPrefix(ref.Path, BasePath+"/") && !strings.HasPrefix(ref.Path, BasePath+"/login") {
+			path, q = ref.Path, ref.Query()
+		}
 	}
+	q.Del("done")
 	q.Set("lang", other)
-	return r.URL.Path + "?" + q.Encode()
+	return path + "?" + q.Encode()
 }
 
 // render writes a page. The template runs into a buffer first, so a

@@ -87,8 +87,9 @@ func (e *Engine) now() time.Time { return e.svc.Now() }
 var errNotFound = &kessai.Error{Kind: kessai.KindNotFound, Code: "not_found",
 	Ja: "定期購入が見つかりません。", En: "No such subscription."}
 
-// stateOf is the rules' view of a stored subscription.
-func stateOf(s *kessai.Subscription) subscription.State {
+// StateOf is the rules' view of a stored subscription (what the console
+// asks which actions are allowed).
+func StateOf(s *kessai.Subscription) subscription.State {
 	return subscription.State{
 		Status:            subscription.Status(s.Status),
 		Interval:          subscription.Interval{Unit: subscription.Unit(s.IntervalUnit), Count: s.IntervalCount, AnchorDay: s.AnchorDay},

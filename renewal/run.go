@@ -83,7 +83,7 @@ func (e *Engine) Wake(ctx context.Context, shopID, id string) error {
 func (e *Engine) wakeOnce(ctx context.Context, sub *kessai.Subscription) (done bool, err error) {
 	now := e.now()
 	expected := sub.UpdatedAt
-	st := stateOf(sub)
+	st := StateOf(sub)
 	if st.Status != subscription.StatusActive && st.Status != subscription.StatusOnHold {
 		if !sub.WakeAt.IsZero() { // a final subscription never wakes again
 			sub.WakeAt, sub.UpdatedAt = time.Time{}, now
@@ -220,7 +220,7 @@ func (e *Engine) renewalOf(ctx context.Context, sub *kessai.Subscription, now ti
 		return nil, err
 	}
 	r = &kessai.Renewal{ShopID: sub.ShopID, SubscriptionID: sub.ID, Period: sub.Period, OrderID: o.ID,
-		Status: kessai.RenewalPending, DueAt: stateOf(sub).Due(), CreatedAt: now, UpdatedAt: now}
+		Status: kessai.RenewalPending, DueAt: StateOf(sub).Due(), CreatedAt: now, UpdatedAt: now}
 	err = e.store.InTx(ctx, func(tx kessai.Store) error {
 		if err := e.svc.InsertOrder(ctx, tx, o); err != nil {
 			return err
@@ -243,7 +243,7 @@ func (e *Engine) renewalOf(ctx context.Context, sub *kessai.Subscription, now ti
 }
 
 func (e *Engine) recordSuccess(ctx context.Context, sub *kessai.Subscription, expected time.Time, r *kessai.Renewal, now time.Time) error {
-	st, events, err := stateOf(sub).Renewed(now)
+	st, events, err := StateOf(sub).Renewed(now)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (e *Engine) recordSuccess(ctx context.Context, sub *kessai.Subscription, ex
 
 func (e *Engine) recordFailure(ctx context.Context, sub *kessai.Subscription, expected time.Time, r *kessai.Renewal,
 	d subscription.Decline, codes []string, now time.Time) error {
-	st, events, err := stateOf(sub).RenewalFailed(e.policy, d, now)
+	st, events, err := StateOf(sub).RenewalFailed(e.policy, d, now)
 	if err != nil {
 		return err
 	}

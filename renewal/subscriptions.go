@@ -243,7 +243,7 @@ func (e *Engine) transition(ctx context.Context, shopID, id string,
 		return nil, errLightPlan
 	}
 	return e.update(ctx, shopID, id, func(sub *kessai.Subscription, now time.Time) ([]string, error) {
-		st, events, err := f(stateOf(sub), now)
+		st, events, err := f(StateOf(sub), now)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +268,7 @@ func (e *Engine) CardChanged(ctx context.Context, shopID, customerID string) {
 			continue
 		}
 		sub, err := e.update(ctx, shopID, s.ID, func(sub *kessai.Subscription, now time.Time) ([]string, error) {
-			apply(sub, stateOf(sub).CardChanged(now), now)
+			apply(sub, StateOf(sub).CardChanged(now), now)
 			return nil, nil
 		})
 		if err != nil {
