@@ -2,8 +2,8 @@
 // (riverqueue.com), in the same database as the rest of kessai: SQLite
 // through riversqlite, PostgreSQL through riverpgxv5.
 //
-// Today that work is webhook delivery, and the upkeep of the
-// Idempotency-Key table:
+// Today that work is webhook delivery, subscription renewals, and the
+// upkeep of the Idempotency-Key table:
 //
 //   - The outbox dispatcher turns new events (kessai.EventStore's
 //     ListUndispatchedEvents) into one deliver_webhook job per (event,
@@ -14,6 +14,10 @@
 //     failures on the published DefaultSchedule for about 3.7 days.
 //   - The purge deletes expired Idempotency-Key records every
 //     PurgeInterval, as a periodic River job like the dispatcher.
+//   - With Options.Renewals, a periodic scan (and KickRenewals) queues one
+//     subscription_wake job per due subscription, unique per (subscription,
+//     wake time) while unfinished, and the renewals queue's workers call
+//     Renewals.Wake, retried by River on error (renewals.go).
 //
 // Jobs are rows in River's tables, so work survives restarts and crashes:
 // a job a stopped process did not finish is worked by the next one, and
@@ -32,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -101,6 +106,16 @@ type Options struct {
 	// frees abandoned checkouts (cardpay.Payer.Sweep). One process at a
 	// time runs it, whatever the number of instances.
 	Recover func(ctx context.Context) error
+	// Renewals, when set, is the subscription engine whose due
+	// subscriptions are woken as durable jobs on QueueRenewals; nil
+	// turns renewals off.
+	Renewals Renewals
+	// RenewalInterval is how often due subscriptions are scanned for;
+	// zero means DefaultRenewalInterval (at least one second).
+	RenewalInterval time.Duration
+	// RenewalWorkers is how many wakes one process runs at once; zero
+	// means DefaultRenewalWorkers.
+	RenewalWorkers int
 
 	// testOnly sets River's TestOnly (no staggered start of its maintenance
 	// services), so tests start and stop quickly.
@@ -141,6 +156,11 @@ type Runner struct {
 	// dispatches inserted and those River skipped as already queued (by
 	// another dispatcher, or before a crash); tests read them.
 	queued, duplicates atomic.Int64
+
+	// renewals is Options.Renewals; wakesQueued and wakeDuplicates count
+	// this Runner's scans' inserted and skipped wake jobs (tests read them).
+	renewals                    Renewals
+	wakesQueued, wakeDuplicates atomic.Int64
 
 	mu       sync.Mutex
 	started  bool
@@ -229,13 +249,20 @@ func newRunner[TTx any](driver riverdriver.Driver[TTx], store kessai.Store, opts
 			// RunOnStart: a restart after a crash recovers at once.
 			&river.PeriodicJobOpts{ID: "recover_payments", RunOnStart: true}))
 	}
+	renewalJobs, renewalQueues, err := r.addRenewals(w, opts)
+	if err != nil {
+		return nil, err
+	}
+	periodic = append(periodic, renewalJobs...)
+	queues := map[string]river.QueueConfig{
+		QueueWebhooks:    {MaxWorkers: workers},
+		QueueOutbox:      {MaxWorkers: 1},
+		QueueMaintenance: {MaxWorkers: 1},
+	}
+	maps.Copy(queues, renewalQueues)
 	client, err := river.NewClient(driver, &river.Config{
-		Logger: r.log,
-		Queues: map[string]river.QueueConfig{
-			QueueWebhooks:    {MaxWorkers: workers},
-			QueueOutbox:      {MaxWorkers: 1},
-			QueueMaintenance: {MaxWorkers: 1},
-		},
+		Logger:       r.log,
+		Queues:       queues,
 		Workers:      w,
 		PeriodicJobs: periodic,
 		// A job still "running" this long after it started belonged to a
