@@ -31,6 +31,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +39,9 @@ import (
 	"github.com/kessai/kessai/cardpay"
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
+	"github.com/kessai/kessai/renewal"
 	"github.com/kessai/kessai/service"
+	"github.com/kessai/kessai/testclock"
 )
 
 // Config wires the API handler. Service is required.
@@ -76,6 +79,15 @@ type Config struct {
 	// (hosted.Handler.MyCardsLink). When nil, POST
 	// /v1/customers/{id}/card_link answers 503 "cards_unavailable".
 	MyCardsLink func(ctx context.Context, shopID, customerID, returnURL string, ttl time.Duration) (string, time.Time, error)
+	// Subscriptions runs subscriptions (the /v1/subscriptions routes, see
+	// subscriptions.go). When nil those routes answer 503
+	// "subscriptions_unavailable".
+	Subscriptions *renewal.Engine
+	// TestClock is the shop's simulated time (/v1/test_clock). It must be
+	// the clock the service and the simulator read. When nil those routes
+	// answer 404 "test_clock_unavailable": leave it nil wherever the
+	// built-in simulator does not run.
+	TestClock *testclock.Clock
 }
 
 // API is the http.Handler built by New.
@@ -90,6 +102,8 @@ type API struct {
 	cards     *cardpay.Payer
 	cols      *cvspay.Collector
 	cardLinks func(ctx context.Context, shopID, customerID, returnURL string, ttl time.Duration) (string, time.Time, error)
+	subs      *renewal.Engine
+	clock     *testclock.Clock
 	mux       *http.ServeMux
 }
 
@@ -115,6 +129,8 @@ func newAPI(cfg Config) *API {
 		cards:     cfg.Cards,
 		cols:      cfg.Collections,
 		cardLinks: cfg.MyCardsLink,
+		subs:      cfg.Subscriptions,
+		clock:     cfg.TestClock,
 		mux:       http.NewServeMux(),
 	}
 	if a.log == nil {
@@ -149,13 +165,14 @@ type route struct {
 // value to marshal, or an error that the caller turns into the error body.
 type handlerFunc func(c *call) (int, any, error)
 
-// routeTable lists the /v1 endpoints except the payment ones, which are in
-// cardRoutes (cards.go) and collectionRoutes (collections.go). The three
+// routeTable lists the /v1 endpoints except the payment and subscription
+// ones, which are in cardRoutes (cards.go), collectionRoutes
+// (collections.go) and subscriptionRoutes (subscriptions.go). The four
 // tables are all there is: routes registers nothing else under /v1, and
-// the OpenAPI tests walk them (TestOpenAPI this one, TestCardRoutes and
-// TestCollectionRoutes the others, each with a server that can answer
-// them), so an endpoint cannot be added without being documented and
-// checked against the document.
+// the OpenAPI tests walk them (TestOpenAPI this one, TestCardRoutes,
+// TestCollectionRoutes and TestSubscriptionRoutes the others, each with a
+// server that can answer them), so an endpoint cannot be added without
+// being documented and checked against the document.
 func (a *API) routeTable() []route {
 	return []route{
 		{"GET", "/v1/ping", true, a.ping},
@@ -188,7 +205,7 @@ func (a *API) routeTable() []route {
 func (a *API) routes() {
 	allowed := map[string][]string{}
 	var order []string
-	for _, rt := range append(append(a.routeTable(), a.cardRoutes()...), a.collectionRoutes()...) {
+	for _, rt := range slices.Concat(a.routeTable(), a.cardRoutes(), a.collectionRoutes(), a.subscriptionRoutes()) {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.serve(rt))
 		if _, ok := allowed[rt.pattern]; !ok {
 			order = append(order, rt.pattern)

@@ -271,7 +271,7 @@ func testCardPay(t *testing.T, s *spec, e *cardEnv) {
 		{"no token", `{}`, "token", "required"},
 		{"card number as prefix", map[string]any{"token": "tok", "card_prefix": approveCard}, "card_prefix", "invalid_card_prefix"},
 		{"unknown field", map[string]any{"token": "tok", "card_number": approveCard}, "card_number", "unknown_field"},
-		{"internal field", map[string]any{"token": "tok", "recurring": true}, "recurring", "unknown_field"},
+		{"recurring not a boolean", map[string]any{"token": "tok", "recurring": "yes"}, "recurring", "invalid_type"},
 		{"wrong type", map[string]any{"token": 5}, "token", "invalid_type"},
 	} {
 		r := pay(tc.body, en).must(t, 400)

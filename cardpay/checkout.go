@@ -54,10 +54,12 @@ type PayInput struct {
 	// ReturnURL is where the shopper's browser goes after a 3-D Secure or
 	// link-type round trip; the order's return_url when empty.
 	ReturnURL string `json:"return_url,omitempty"`
-	// Recurring marks an order that starts a subscription: the card is
-	// always saved and only lump sum is allowed (SUB-02, CARD-05). Set by
-	// the subscription flow, not by API clients.
-	Recurring bool `json:"-"`
+	// Recurring marks a checkout whose order starts a subscription: the
+	// card is always saved (the order needs a customer_id and the shop
+	// card.members on) and only lump sum is allowed (SUB-02, CARD-05).
+	// API clients send it for the first order of a subscription, then
+	// create the subscription with that order as initial_order_id.
+	Recurring bool `json:"recurring,omitempty"`
 }
 
 // Checkout statuses of a Result.
@@ -175,6 +177,13 @@ func validatePayInput(set *kessai.Settings, o *kessai.Order, in *PayInput, isMem
 	if (threeDS || link) && !in.Consent && o.Amount > 0 {
 		v.Add("consent", "consent_required", "「個人情報の取り扱いに同意する」にチェックを入れてください。",
 			"The shopper must agree to the handling of personal information (EMV 3-D Secure).")
+	}
+	if in.Recurring && !canSave {
+		// A subscription is charged on the saved card: a checkout that
+		// cannot save one (a guest, or card members off) cannot start one.
+		v.Add("recurring", "recurring_needs_member",
+			"定期購入の初回決済にはカードの登録が必要です（customer_id のある注文で、カード会員を有効にしてください）。",
+			"A subscription's first payment saves the card: the order needs a customer_id and saved cards must be enabled.")
 	}
 	if threeDS && !in.UseSavedCard && in.CardholderName == "" {
 		v.Add("cardholder_name", "required", "カード名義は必須です。", "cardholder_name is required.")

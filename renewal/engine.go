@@ -84,7 +84,7 @@ func New(cfg Config) *Engine {
 
 func (e *Engine) now() time.Time { return e.svc.Now() }
 
-var errNotFound = &kessai.Error{Kind: kessai.KindNotFound, Code: "not_found",
+var errNotFound = &kessai.Error{Kind: kessai.KindNotFound, Code: "subscription_not_found",
 	Ja: "定期購入が見つかりません。", En: "No such subscription."}
 
 // StateOf is the rules' view of a stored subscription (what the console

@@ -38,7 +38,10 @@ func (e *Engine) WakeDue(ctx context.Context) (int, error) {
 		for _, s := range subs {
 			before := s.UpdatedAt
 			if err := e.Wake(ctx, s.ShopID, s.ID); err != nil {
-				return n, err
+				// One subscription's trouble (logged) does not hold up
+				// the others; the durable job retries it.
+				e.log.ErrorContext(ctx, "renewal: wake", "shop", s.ShopID, "subscription", s.ID, "err", err)
+				continue
 			}
 			n++
 			if after, err := e.store.GetSubscription(ctx, s.ShopID, s.ID); err == nil && !after.UpdatedAt.Equal(before) {
@@ -162,8 +165,10 @@ func (e *Engine) wakeOnce(ctx context.Context, sub *kessai.Subscription) (done b
 			codes = ge.Codes // e.g. K71: the test environment's member expired
 		}
 		return true, e.recordFailure(ctx, sub, expected, r, subscription.DeclineHard, codes, now)
-	case errors.As(err, &ke) && (ke.Kind == kessai.KindUnavailable || ke.Kind == kessai.KindRateLimited):
-		// Nothing reached the gateway: try again soon, not a failure.
+	case errors.As(err, &ke) && (ke.Kind == kessai.KindUnavailable || ke.Kind == kessai.KindRateLimited || ke.Kind == kessai.KindForbidden):
+		// Nothing reached the gateway (down, or the shop is on the light
+		// plan or its card method cannot run): try again later, without
+		// counting a failure against the customer.
 		sub.NextAttempt, sub.WakeAt, sub.UpdatedAt = now.Add(UnavailableRetry), now.Add(UnavailableRetry), now
 		return true, e.save(ctx, sub, expected, nil, r)
 	case errors.As(err, &ke) && ke.Kind == kessai.KindConflict:

@@ -42,7 +42,7 @@ var (
 	errCardRequired = kessai.Errorf(kessai.KindConflict, "card_required",
 		"お客様のカードが登録されていません。定期購入にはカード会員の登録（カードの保存）が必要です。",
 		"The customer has no saved card: a subscription is charged on the saved card.")
-	errLightPlan = kessai.Errorf(kessai.KindForbidden, "plan_light",
+	errLightPlan = kessai.Errorf(kessai.KindForbidden, "light_plan",
 		"定期購入は pro 版の機能です。", "Subscriptions are a pro plan feature.")
 )
 
@@ -69,7 +69,7 @@ func (in *CreateInput) validate(now time.Time) kessai.ValidationErrors {
 	if err := service.ValidateOrderInput(&probe); errors.As(err, &ve) {
 		for _, fe := range ve {
 			switch {
-			case strings.HasPrefix(fe.Field, "items[0].name"):
+			case strings.HasPrefix(fe.Field, "items[0].name") && strings.TrimSpace(in.Description) != "":
 				c := *fe
 				c.Field = "description"
 				v = append(v, &c)
@@ -165,6 +165,17 @@ func (e *Engine) checkInitialOrder(ctx context.Context, shopID, customerID, orde
 	}
 	if o.CustomerID != customerID {
 		return bad("initial_order_id の注文は別のお客様の注文です。", "The initial order belongs to another customer.")
+	}
+	// One checkout pays the first period of one subscription only.
+	subs, err := e.store.ListSubscriptions(ctx, shopID, kessai.SubscriptionFilter{CustomerID: customerID}, kessai.Page{Limit: 1000})
+	if err != nil {
+		return storeErr(err)
+	}
+	for _, s := range subs {
+		if s.InitialOrderID == orderID {
+			return bad("initial_order_id の注文は別の定期購入（"+s.ID+"）の初回決済に使われています。",
+				"The initial order already started subscription "+s.ID+".")
+		}
 	}
 	pays, err := e.store.ListPayments(ctx, shopID, orderID)
 	if err != nil {

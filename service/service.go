@@ -57,6 +57,14 @@ type Config struct {
 	// parameters: a default hash takes about 0.2 s, and over a second
 	// under the race detector).
 	PasswordParams password.Params
+	// SettingsChanged, when set, is called after UpdateSettings has stored
+	// a shop's new settings (after the write, outside any transaction),
+	// with the settings as stored. It runs on the caller's goroutine and
+	// must not block; it cannot veto the change. The wiring uses it to
+	// return the test clock to real time when a shop leaves the simulator
+	// (package testclock), so simulated time never reaches production.
+	// It only sees changes made by this process.
+	SettingsChanged func(shopID string, s kessai.Settings)
 }
 
 // Service implements kessai's use cases. It is safe for concurrent use.
@@ -67,6 +75,8 @@ type Service struct {
 	afterEvent func()
 	resender   Resender
 	pw         password.Params
+	// settingsChanged is Config.SettingsChanged.
+	settingsChanged func(shopID string, s kessai.Settings)
 	// dummyHash is a hash of nothing, verified against when a login
 	// names an unknown user, so that answer takes as long as a wrong
 	// password (no user enumeration by timing).
@@ -79,7 +89,7 @@ func New(cfg Config) *Service {
 		panic("service: Config.Store is required")
 	}
 	s := &Service{store: cfg.Store, now: cfg.Now, log: cfg.Logger, afterEvent: cfg.AfterEvent, resender: cfg.Resender,
-		pw: cfg.PasswordParams}
+		pw: cfg.PasswordParams, settingsChanged: cfg.SettingsChanged}
 	if s.pw == (password.Params{}) {
 		s.pw = password.Default
 	}

@@ -47,7 +47,8 @@ var errVersionConflict = kessai.Errorf(kessai.KindConflict, "settings_version_co
 // version is expectedVersion (AnyVersion: whatever is current). It
 // returns the new settings and version. Validation problems are
 // kessai.ValidationErrors with JSON paths; a version mismatch is
-// KindConflict "settings_version_conflict".
+// KindConflict "settings_version_conflict". A successful update is
+// reported to Config.SettingsChanged.
 func (s *Service) UpdateSettings(ctx context.Context, shopID string, patch []byte, expectedVersion int64) (kessai.Settings, int64, error) {
 	cur, version, err := s.GetSettings(ctx, shopID)
 	if err != nil {
@@ -73,6 +74,9 @@ func (s *Service) UpdateSettings(ctx context.Context, shopID string, patch []byt
 	}
 	if err != nil {
 		return kessai.Settings{}, 0, storeErr(err, nil)
+	}
+	if s.settingsChanged != nil {
+		s.settingsChanged(shopID, cur)
 	}
 	return cur, nv, nil
 }
