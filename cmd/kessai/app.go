@@ -15,9 +15,11 @@ import (
 	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/jobs"
 	"github.com/kessai/kessai/postgres"
+	"github.com/kessai/kessai/renewal"
 	"github.com/kessai/kessai/secret"
 	"github.com/kessai/kessai/service"
 	"github.com/kessai/kessai/sqlite"
+	"github.com/kessai/kessai/testclock"
 )
 
 // app is an opened installation: keys, database, job runner and service.
@@ -39,6 +41,72 @@ type app struct {
 	payer atomic.Pointer[cardpay.Payer]
 	// collector runs collections, likewise.
 	collector atomic.Pointer[cvspay.Collector]
+	// renewals is the job runner's Options.Renewals: the renewal engine
+	// once serve has built it (it needs the payer, built after the
+	// runner).
+	renewals renewalsRef
+	// clock is the test clock, when the built-in simulator runs (nil
+	// otherwise: see package testclock). The service, the job runner,
+	// the gateway clients and the simulator all read it.
+	clock *testclock.Clock
+}
+
+// renewalsRef is the renewal engine as the job runner sees it before and
+// after serve sets it. Until then nothing is due; a wake job (queued by
+// another instance) fails and is retried by River rather than completing
+// without having woken anything.
+type renewalsRef struct {
+	engine atomic.Pointer[renewal.Engine]
+}
+
+var errNoEngine = errors.New("the renewal engine is not running yet")
+
+// Due implements jobs.Renewals.
+func (r *renewalsRef) Due(ctx context.Context, limit int) ([]kessai.Subscription, error) {
+	e := r.engine.Load()
+	if e == nil {
+		return nil, nil
+	}
+	return e.Due(ctx, limit)
+}
+
+// Wake implements jobs.Renewals.
+func (r *renewalsRef) Wake(ctx context.Context, shopID, id string) error {
+	e := r.engine.Load()
+	if e == nil {
+		return errNoEngine
+	}
+	return e.Wake(ctx, shopID, id)
+}
+
+// cardSaved is cardpay's CardSaved hook: the engine retries a failing
+// renewal with the new card. The payer is built before the engine (which
+// needs it), so the hook looks the engine up when a card is saved.
+func (a *app) cardSaved(ctx context.Context, shopID, customerID string) {
+	if e := a.renewals.engine.Load(); e != nil {
+		e.CardChanged(ctx, shopID, customerID)
+	}
+}
+
+// settingsChanged returns the test clock to real time when a shop leaves
+// the simulator: simulated time must never reach the SPS test or
+// production gateway (package testclock).
+func (a *app) settingsChanged(shopID string, s kessai.Settings) {
+	if a.clock == nil || s.Simulated() || a.clock.Offset() == 0 {
+		return
+	}
+	a.clock.Reset()
+	a.log.Info("test clock reset to real time: the shop no longer uses the simulator",
+		"shop", shopID, "environment", s.Environment)
+}
+
+// now is the business clock for the service and the job runner: the test
+// clock when there is one, else nil (their default, time.Now).
+func (a *app) now() func() time.Time {
+	if a.clock == nil {
+		return nil
+	}
+	return a.clock.Now
 }
 
 // sessionRetention is how long expired checkout sessions are kept.
@@ -90,7 +158,12 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*app, err
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	a.keyring = kr
-	opts := jobs.Options{Logger: log, Recover: a.recoverPayments}
+	if cfg.SimAddr != "off" {
+		// Only with the built-in simulator: it shares the clock, and the
+		// API refuses to move it for a shop on any other environment.
+		a.clock = testclock.New(time.Now)
+	}
+	opts := jobs.Options{Logger: log, Now: a.now(), Recover: a.recoverPayments, Renewals: &a.renewals}
 	if cfg.DatabaseURL == "" {
 		db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kessai.db"), kr)
 		if err != nil {
@@ -126,7 +199,8 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*app, err
 		a.close()
 		return nil, fmt.Errorf("job queue migration: %w", err)
 	}
-	a.svc = service.New(service.Config{Store: a.store, Logger: log, AfterEvent: a.runner.Kick, Resender: a.runner})
+	a.svc = service.New(service.Config{Store: a.store, Logger: log, Now: a.now(), AfterEvent: a.runner.Kick, Resender: a.runner,
+		SettingsChanged: a.settingsChanged})
 	return a, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/kessai/kessai/gateway"
 	"github.com/kessai/kessai/hosted"
 	"github.com/kessai/kessai/metrics"
+	"github.com/kessai/kessai/renewal"
 	"github.com/kessai/kessai/service"
 )
 
@@ -85,7 +86,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		simURL = "http://" + displayAddr(sln.Addr().String())
 		m := sim.DemoMerchant
 		m.NotifyURL = publicURL + "/escott/notify"
-		simulator, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Logger: log.With("component", "sim")})
+		// The simulator reads the test clock (a.clock exists whenever
+		// the simulator runs), so it accepts the dates kessai sends
+		// after the clock moved; its own clock control adds to it.
+		simulator, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Now: a.clock.Now,
+			Logger: log.With("component", "sim")})
 		if err != nil {
 			sln.Close()
 			return err
@@ -128,10 +133,17 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", m.Handler())
-	gw := gateway.New(gateway.Config{SimulatorURL: simURL, Observe: m.ObserveGateway, Logger: log.With("component", "gateway")})
+	// Gateway calls date themselves (TransactionDate) by the test clock,
+	// as the simulator expects; its offset is zero whenever the shop is
+	// on another environment (a.settingsChanged).
+	gw := gateway.New(gateway.Config{SimulatorURL: simURL, Now: a.now(), Observe: m.ObserveGateway, Logger: log.With("component", "gateway")})
 	payer := cardpay.New(cardpay.Config{Service: a.svc, Gateways: gw, ReturnURL: publicURL + "/escott/notify",
-		Logger: log.With("component", "cardpay")})
+		CardSaved: a.cardSaved, Logger: log.With("component", "cardpay")})
 	a.payer.Store(payer)
+	// The renewal engine's due subscriptions are woken by the job runner
+	// (Options.Renewals, given at openApp), from the moment it starts.
+	engine := renewal.New(renewal.Config{Service: a.svc, Cards: payer, Logger: log.With("component", "renewal")})
+	a.renewals.engine.Store(engine)
 	collector := cvspay.New(cvspay.Config{Service: a.svc, Gateways: gw, Logger: log.With("component", "cvspay")})
 	a.collector.Store(collector)
 	// The hosted pages (checkout, my cards) sign links and forms with a
@@ -143,9 +155,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		mux.Handle(p, pages)
 	}
 	mux.Handle(console.Pattern, console.New(console.Config{Service: a.svc, Cards: payer, Collections: collector,
-		ShopID: kessai.DefaultShopID, PublicURL: publicURL, Logger: log.With("component", "console")}))
+		Subscriptions: engine, ShopID: kessai.DefaultShopID, PublicURL: publicURL, Logger: log.With("component", "console")}))
 	mux.Handle("/", api.New(api.Config{Service: a.svc, Logger: log, PublicURL: publicURL, Cards: payer, Collections: collector,
-		MyCardsLink: pages.MyCardsLink,
+		MyCardsLink: pages.MyCardsLink, Subscriptions: engine, TestClock: a.clock,
 		Notifications: api.NotificationHandlers{ThreeDS: payer.ThreeDSReturn, ThreeDSMember: payer.ThreeDSMemberReturn, Link: payer.LinkReturn,
 			Collection: collector.Notify}}))
 	if cfg.Demo == "on" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -425,5 +426,99 @@ func TestServeKeepsSettingsOfExistingShop(t *testing.T) {
 	call(t, "GET", again.addrs.API+"/v1/settings", key, nil, &got)
 	if got.Settings.Environment != "test" {
 		t.Fatalf("environment %q after restart; the operator's settings were overwritten", got.Settings.Environment)
+	}
+}
+
+// TestServeRenewalsAndTestClock checks serve's wiring of subscriptions:
+// the API's subscription routes and test clock are on; the clock is the
+// one the service and the built-in simulator read, and goes back to real
+// time when the shop leaves the simulator; the job runner scans for due
+// subscriptions (a River job, so Options.Renewals is set). Without the
+// simulator there is no test clock at all.
+func TestServeRenewalsAndTestClock(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServe(t, testConfig(t, dir, "", true))
+	m := secretKeyRE.FindStringSubmatch(inst.out.String())
+	if m == nil {
+		t.Fatalf("no secret key in the banner:\n%s", inst.out.String())
+	}
+	key, api := m[1], inst.addrs.API
+
+	if code := call(t, "GET", api+"/v1/subscriptions", key, nil, nil); code != http.StatusOK {
+		t.Fatalf("GET /v1/subscriptions: %d, want 200 (the engine is wired)", code)
+	}
+	const month = 30 * 24 * time.Hour
+	var clock struct {
+		Now           time.Time `json:"now"`
+		OffsetSeconds int64     `json:"offset_seconds"`
+	}
+	if code := call(t, "POST", api+"/v1/test_clock/advance", key, map[string]any{"seconds": int64(month / time.Second)}, &clock); code != http.StatusOK ||
+		clock.OffsetSeconds != int64(month/time.Second) {
+		t.Fatalf("advance the test clock: %d %+v", code, clock)
+	}
+	// The service dates orders by it, and the simulator tells the same
+	// time.
+	var order struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	if code := call(t, "POST", api+"/v1/orders", key, map[string]any{"shop_order_id": "T-1", "amount": 1100}, &order); code != http.StatusCreated {
+		t.Fatalf("create order: %d", code)
+	}
+	if d := order.CreatedAt.Sub(time.Now()); d < month-time.Minute || d > month+time.Minute {
+		t.Errorf("order created at %v, %v from now; want a month ahead", order.CreatedAt, d)
+	}
+	resp, err := http.Get(inst.addrs.Sim + "/_sim/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Now time.Time `json:"now"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&state)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := state.Now.Sub(time.Now()); d < month-time.Minute || d > month+time.Minute {
+		t.Errorf("the simulator's time is %v, %v from now; want the test clock's", state.Now, d)
+	}
+	// Leaving the simulator returns the clock to real time.
+	if code := call(t, "PATCH", api+"/v1/settings", key, map[string]any{"settings": map[string]any{"environment": "test"}}, nil); code != http.StatusOK {
+		t.Fatalf("switch to the test environment: %d", code)
+	}
+	if code := call(t, "GET", api+"/v1/test_clock", key, nil, &clock); code != http.StatusOK || clock.OffsetSeconds != 0 {
+		t.Fatalf("test clock after leaving the simulator: %d %+v, want offset 0", code, clock)
+	}
+
+	// The periodic scan ran (RunOnStart) as a River job. The database is
+	// opened as a second process would.
+	a, err := openApp(t.Context(), testConfig(t, dir, "", false), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := a.store.(interface{ SQL() *sql.DB }).SQL()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		if err := db.QueryRowContext(t.Context(), "SELECT count(*) FROM river_job WHERE kind = 'subscriptions_due' AND state = 'completed'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no subscriptions_due job completed: the job runner does not scan for renewals")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.close()
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without the simulator there is no test clock.
+	again := startServe(t, testConfig(t, dir, "", false))
+	if code := call(t, "GET", again.addrs.API+"/v1/test_clock", key, nil, nil); code != http.StatusNotFound {
+		t.Errorf("GET /v1/test_clock without the simulator: %d, want 404", code)
 	}
 }
