@@ -316,6 +316,16 @@ func TestCreateRefusals(t *testing.T) {
 	if s, rs := e.sub(sub.ID); s.Paid != 1 || len(rs) != 1 || rs[0].Period != 0 || rs[0].Status != kessai.RenewalSucceeded {
 		t.Fatalf("first period %+v %+v", s, rs)
 	}
+	// One checkout starts one subscription.
+	first, err := e.engine.Create(e.Ctx, shopID, renewal.CreateInput{CustomerID: "c-ok", Description: "x", Amount: 1000,
+		Interval: month, InitialOrderID: paid.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Create(e.Ctx, shopID, renewal.CreateInput{CustomerID: "c-ok", Description: "x", Amount: 1000,
+		Interval: month, InitialOrderID: paid.ID}); err == nil {
+		t.Fatalf("the initial order of %s started a second subscription", first.ID)
+	}
 	// A customer with an active subscription cannot delete the card (SUB-08).
 	if err := e.payer.DeleteCard(e.Ctx, shopID, "c-ok"); err == nil {
 		t.Fatal("card deleted under an active subscription")

@@ -23,6 +23,11 @@ type serveConfig struct {
 	Shutdown    time.Duration `json:"-"`
 	ShutdownRaw string        `json:"shutdown_timeout"`
 	Demo        string        `json:"demo"`
+	// SimMemberLifetime is how long the built-in simulator keeps test card
+	// members (the test environment forgets them after about two months);
+	// 0 means never, for clock-driven demos of many renewals.
+	SimMemberLifetime    time.Duration `json:"-"`
+	SimMemberLifetimeRaw string        `json:"sim_member_lifetime"`
 }
 
 // option describes one setting for flags, environment and documentation.
@@ -37,6 +42,7 @@ var serveOptions = []option{
 	{"data-dir", "KESSAI_DATA_DIR", "kessai-data", "directory for the SQLite database and the master key file", func(c *serveConfig) *string { return &c.DataDir }},
 	{"database-url", "KESSAI_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty = embedded SQLite in the data directory", func(c *serveConfig) *string { return &c.DatabaseURL }},
 	{"sim-addr", "KESSAI_SIM_ADDR", "127.0.0.1:8470", `address of the built-in e-SCOTT simulator; "off" to not run it`, func(c *serveConfig) *string { return &c.SimAddr }},
+	{"sim-member-lifetime", "KESSAI_SIM_MEMBER_LIFETIME", "1440h", `how long the built-in simulator keeps test card members, like the test environment (about two months); "0" = never, for test-clock demos of many renewals`, func(c *serveConfig) *string { return &c.SimMemberLifetimeRaw }},
 	{"log-level", "KESSAI_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *serveConfig) *string { return &c.LogLevel }},
 	{"log-format", "KESSAI_LOG_FORMAT", "text", "log format: text or json", func(c *serveConfig) *string { return &c.LogFormat }},
 	{"shutdown-timeout", "KESSAI_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests and jobs may take to finish on shutdown", func(c *serveConfig) *string { return &c.ShutdownRaw }},
@@ -93,6 +99,11 @@ func loadServeConfig(name string, args []string, getenv func(string) string) (*s
 		return nil, fs, fmt.Errorf("shutdown-timeout: %q is not a positive duration", cfg.ShutdownRaw)
 	}
 	cfg.Shutdown = d
+	life, err := time.ParseDuration(cfg.SimMemberLifetimeRaw)
+	if err != nil || life < 0 {
+		return nil, fs, fmt.Errorf("sim-member-lifetime: %q is not a duration ≥ 0", cfg.SimMemberLifetimeRaw)
+	}
+	cfg.SimMemberLifetime = life
 	switch cfg.LogFormat {
 	case "text", "json":
 	default:

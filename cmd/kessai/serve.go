@@ -89,7 +89,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 		// The simulator reads the test clock (a.clock exists whenever
 		// the simulator runs), so it accepts the dates kessai sends
 		// after the clock moved; its own clock control adds to it.
-		simulator, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Now: a.clock.Now,
+		memberLife := cfg.SimMemberLifetime
+		if memberLife == 0 {
+			memberLife = -1 // the simulator's "never"
+		}
+		simulator, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Now: a.clock.Now, TestMemberLifetime: memberLife,
 			Logger: log.With("component", "sim")})
 		if err != nil {
 			sln.Close()
