@@ -21,7 +21,9 @@ const Currency = "JPY"
 
 // idEncoding is lower-case Crockford-like base32 without padding: IDs are
 // safe in URLs and file names and sort by creation time.
-var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
+
+const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
 // NewID returns a new identifier "<prefix>_<26 chars>": 48 bits of
 // millisecond time followed by 80 random bits, so IDs created later sort
@@ -41,6 +43,13 @@ func ValidID(prefix, s string) bool {
 	rest, ok := strings.CutPrefix(s, prefix+"_")
 	if !ok || len(rest) != 26 {
 		return false
+	}
+	// The alphabet is checked first: base32 decoding skips '\r' and '\n',
+	// so "ord_" + 25 characters + "\n" would decode.
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(idAlphabet, rest[i]) < 0 {
+			return false
+		}
 	}
 	_, err := idEncoding.DecodeString(rest)
 	return err == nil
