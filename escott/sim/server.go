@@ -73,6 +73,16 @@ func (s *Server) endpointHandler(ep escott.Endpoint) http.Handler {
 			s.writeAnswer(w, s.echoAnswer(fields, "K01"))
 			return
 		}
+		// The cap is taken after the request is read (receiving it is
+		// the network's time, not the gateway's) and held until the
+		// answer is written, injected latency included.
+		release, admitted := s.limit.acquire(r.Context())
+		if !admitted {
+			// The client gave up while queued: nothing was performed.
+			abortConnection(w)
+			return
+		}
+		defer release()
 		op := escott.OperateID(fields.Get("OperateId"))
 		plan := s.pickFaults(op)
 		if !plan.wait(r) {

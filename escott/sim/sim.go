@@ -85,6 +85,14 @@ type Config struct {
 	// about two months" [MANUAL]. Default 60 days [SIM]; negative: never.
 	// Production members never expire.
 	TestMemberLifetime time.Duration
+	// MaxConcurrent caps the E1–E4 calls served at once, as a real
+	// gateway's capacity does [SIM]: calls beyond it wait in a
+	// first-come, first-served queue, holding their connection, and are
+	// served when a slot frees (limit.go). Injected latency is spent
+	// inside the slot, so with a latency fault of L the simulator
+	// completes at most MaxConcurrent ÷ L calls per second. 0 means no
+	// cap; CallStats counts the load either way.
+	MaxConcurrent int
 }
 
 // Server is a running simulator. It is an http.Handler.
@@ -101,6 +109,8 @@ type Server struct {
 
 	notifier *notifier
 	browser  *browserState // sessions of the E5/E6 pages (browser.go)
+
+	limit *limiter // the E1–E4 concurrency cap and load counters (limit.go)
 }
 
 // merchantEntry is a configured merchant with its per-environment state.
@@ -137,7 +147,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.NotifyRetry == nil {
 		cfg.NotifyRetry = defaultNotifyRetry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, merchants: map[string]*merchantEntry{}}
+	if cfg.MaxConcurrent < 0 {
+		return nil, fmt.Errorf("sim: MaxConcurrent %d is negative (0 means no cap)", cfg.MaxConcurrent)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, merchants: map[string]*merchantEntry{}, limit: newLimiter(cfg.MaxConcurrent)}
 	for _, m := range cfg.Merchants {
 		if err := s.addMerchant(m); err != nil {
 			return nil, err
@@ -146,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 	s.notifier = newNotifier(s)
 	s.mux = http.NewServeMux()
 	s.routesServer(s.mux)
+	s.routesLimit(s.mux)
 	s.routesBrowser(s.mux)
 	return s, nil
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott/sim"
+	"github.com/kessai/kessai/jobs"
 )
 
 // Databases RunCard can run on.
@@ -111,6 +112,12 @@ type Options struct {
 	// the parts still running, so a test can look at the state the run
 	// left in the simulator and the store.
 	Inspect func(ctx context.Context, in *Inspection) error
+
+	// simMaxConcurrent is the simulator's concurrency cap
+	// (sim.Config.MaxConcurrent), and jobOptions, when set, adjusts the
+	// job runner's options; only RunRenewals sets them.
+	simMaxConcurrent int
+	jobOptions       func(*jobs.Options)
 }
 
 // Inspection is what Options.Inspect sees.

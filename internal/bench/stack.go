@@ -43,6 +43,9 @@ type stack struct {
 	o          *Options
 	store      kessai.Store
 	svc        *service.Service
+	payer      *cardpay.Payer
+	runner     *jobs.Runner
+	sqlDB      *sql.DB // the store's pool, for its wait statistics
 	sim        *sim.Server
 	merchantID string
 	gw         *gateway.Factory
@@ -125,6 +128,9 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 		}
 		return nil
 	}}
+	if o.jobOptions != nil {
+		o.jobOptions(&jopts)
+	}
 	var runner *jobs.Runner
 	switch o.DB {
 	case SQLite:
@@ -135,6 +141,7 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	st.runner = runner
 	if err := runner.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("bench: job queue migration: %w", err)
 	}
@@ -154,7 +161,8 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 	m := sim.DemoMerchant
 	m.NotifyURL = st.apiURL + "/escott/notify"
 	st.merchantID = m.MerchantID
-	st.sim, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Logger: lg.With("component", "sim")})
+	st.sim, err = sim.New(sim.Config{Merchants: []sim.Merchant{m}, PublicURL: simURL, Logger: lg.With("component", "sim"),
+		MaxConcurrent: o.simMaxConcurrent})
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +194,7 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 	p := cardpay.New(cardpay.Config{Service: st.svc, Gateways: st.gw, ReturnURL: st.apiURL + "/escott/notify",
 		Logger: lg.With("component", "cardpay")})
 	payer.Store(p)
+	st.payer = p
 	mux := http.NewServeMux()
 	mux.Handle("/", api.New(api.Config{Service: st.svc, Logger: lg, PublicURL: st.apiURL, Cards: p,
 		Notifications: api.NotificationHandlers{ThreeDS: p.ThreeDSReturn, ThreeDSMember: p.ThreeDSMemberReturn, Link: p.LinkReturn}}))
@@ -237,6 +246,7 @@ func (st *stack) openSQLite(ctx context.Context, kr *secret.Keyring, jopts jobs.
 	}
 	st.closers = append(st.closers, db.Close)
 	st.store = db
+	st.sqlDB = db.SQL()
 	if err := db.SQL().QueryRowContext(ctx, `SELECT sqlite_version()`).Scan(&st.dbVersion); err != nil {
 		return nil, err
 	}
@@ -275,6 +285,7 @@ func (st *stack) openPostgres(ctx context.Context, kr *secret.Keyring, jopts job
 	}
 	st.closers = append(st.closers, db.Close)
 	st.store = db
+	st.sqlDB = db.SQL()
 	if err := db.SQL().QueryRowContext(ctx, `SHOW server_version`).Scan(&st.dbVersion); err != nil {
 		return nil, err
 	}
