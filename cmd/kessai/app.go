@@ -158,9 +158,12 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger) (*app, err
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	a.keyring = kr
-	if cfg.SimAddr != "off" {
+	if cfg.builtinSim() {
 		// Only with the built-in simulator: it shares the clock, and the
 		// API refuses to move it for a shop on any other environment.
+		// A simulator of its own (-sim-url) keeps its own clock, which
+		// kessai cannot move: a test clock here would send it dates it
+		// refuses (K05).
 		a.clock = testclock.New(time.Now)
 	}
 	opts := jobs.Options{Logger: log, Now: a.now(), Recover: a.recoverPayments, Renewals: &a.renewals}

@@ -43,3 +43,33 @@ func TestServeConfigErrors(t *testing.T) {
 		t.Error("unknown key in the file accepted")
 	}
 }
+
+func TestServeConfigSimURLAndStaleAfter(t *testing.T) {
+	env := map[string]string{"KESSAI_SIM_URL": "http://127.0.0.1:9470/", "KESSAI_STALE_AFTER": "20s"}
+	cfg, _, err := loadServeConfig("serve", nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SimURL != "http://127.0.0.1:9470" || cfg.StaleAfter != 20*time.Second || cfg.builtinSim() {
+		t.Fatalf("%+v", cfg)
+	}
+	def, _, err := loadServeConfig("serve", nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.SimURL != "" || def.StaleAfter != 5*time.Minute || !def.builtinSim() {
+		t.Fatalf("defaults: %+v", def)
+	}
+	none := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"-sim-url", "127.0.0.1:8470"},
+		{"-sim-url", "ftp://127.0.0.1:8470"},
+		{"-sim-url", "http://127.0.0.1:8470/?x=1"},
+		{"-stale-after", "0s"},
+		{"-stale-after", "later"},
+	} {
+		if _, _, err := loadServeConfig("serve", args, none); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

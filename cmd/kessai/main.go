@@ -6,7 +6,8 @@
 //	kessai settings  read or change the shop's settings
 //	kessai apikey    list, create or rotate API keys
 //	kessai admin     list admin console users, create one, set a password
-//	kessai bench     measure card checkouts through the API (kessai bench card)
+//	kessai bench     measure card checkouts (kessai bench card) or renewals
+//	                 against a capped gateway (kessai bench renewals)
 //	kessai demo      run the demo shop alone against a running kessai
 //	kessai version   print the version
 package main
@@ -72,6 +73,8 @@ Usage:
                         admin console users (password from $KESSAI_ADMIN_PASSWORD, or generated)
   kessai bench card [flags]
                         measure card checkouts through the API against the simulator
+  kessai bench renewals [flags]
+                        measure due subscription renewals against a simulator with a concurrency cap
   kessai demo [flags]   run the demo shop alone against a running kessai (KESSAI_API_KEY=sk_…)
   kessai version        print the version
 `)

@@ -77,8 +77,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	// the real gateway's paths; its notifications come back to kessai's
 	// receiver like the real gateway's would.
 	var simulator *sim.Server
-	var simURL string
-	if cfg.SimAddr != "off" {
+	// simURL is the simulator the shop's "simulator" environment calls:
+	// the built-in one, or one already running (-sim-url), e.g. `kessai
+	// sim` kept alive while kessai itself is restarted (chaostest).
+	simURL := cfg.SimURL
+	if cfg.builtinSim() {
 		sln, err := net.Listen("tcp", cfg.SimAddr)
 		if err != nil {
 			return fmt.Errorf("simulator: %w", err)
@@ -112,7 +115,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	// Only a shop created just now gets the demo merchant: an existing
 	// shop (even one that was only missing its first admin user) keeps
 	// the settings its operator chose.
-	if keys != nil && keys.ShopCreated && simulator != nil {
+	if keys != nil && keys.ShopCreated && simURL != "" {
 		if err := useDemoMerchant(ctx, a.svc, keys.ShopID); err != nil {
 			return fmt.Errorf("demo settings: %w", err)
 		}
@@ -142,18 +145,18 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 	// on another environment (a.settingsChanged).
 	gw := gateway.New(gateway.Config{SimulatorURL: simURL, Now: a.now(), Observe: m.ObserveGateway, Logger: log.With("component", "gateway")})
 	payer := cardpay.New(cardpay.Config{Service: a.svc, Gateways: gw, ReturnURL: publicURL + "/escott/notify",
-		CardSaved: a.cardSaved, Logger: log.With("component", "cardpay")})
+		CardSaved: a.cardSaved, StaleAfter: cfg.StaleAfter, Logger: log.With("component", "cardpay")})
 	a.payer.Store(payer)
 	// The renewal engine's due subscriptions are woken by the job runner
 	// (Options.Renewals, given at openApp), from the moment it starts.
 	engine := renewal.New(renewal.Config{Service: a.svc, Cards: payer, Logger: log.With("component", "renewal")})
 	a.renewals.engine.Store(engine)
-	collector := cvspay.New(cvspay.Config{Service: a.svc, Gateways: gw, Logger: log.With("component", "cvspay")})
+	collector := cvspay.New(cvspay.Config{Service: a.svc, Gateways: gw, StaleAfter: cfg.StaleAfter, Logger: log.With("component", "cvspay")})
 	a.collector.Store(collector)
 	// The hosted pages (checkout, my cards) sign links and forms with a
 	// key derived from the master key, so every instance sharing the
 	// database and the master key accepts them.
-	pages := hosted.New(hosted.Config{Service: a.svc, Cards: payer, Collections: collector, PublicURL: publicURL, SimulatorURL: simURL,
+	pages := hosted.New(hosted.Config{ClientIP: hosted.ProxyClientIP(cfg.trustedProxies), Service: a.svc, Cards: payer, Collections: collector, PublicURL: publicURL, SimulatorURL: simURL,
 		Keys: hosted.DerivedKeys(a.keyring.DeriveKey("kessai hosted pages v1")), Logger: log.With("component", "hosted")})
 	for _, p := range hosted.Patterns {
 		mux.Handle(p, pages)
@@ -224,9 +227,10 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, out io.Write
 // serveAddrs are the base URLs a started server answers on.
 type serveAddrs struct{ API, Sim string }
 
-// useDemoMerchant fills a new shop's settings with the built-in
-// simulator's demo merchant and enables both payment methods, so the
-// zero-configuration start can take payments at once.
+// useDemoMerchant fills a new shop's settings with the simulator's demo
+// merchant (the built-in one's, and `kessai sim`'s without -config) and
+// enables both payment methods, so the zero-configuration start can take
+// payments at once.
 func useDemoMerchant(ctx context.Context, svc *service.Service, shopID string) error {
 	d := sim.DemoMerchant
 	patch := map[string]any{
