@@ -18,24 +18,29 @@ package bench
 //     checks of a 4MemAdd) and the matching members row in the store
 //     (Store.PutMember, the KaiinPass sealed as cardpay does);
 //   - subscription 1 through renewal.Engine.Create (monthly, no initial
-//     order, so its first period is due at once), and the other N−1 as
-//     copies of that row with their own id and customer, inserted with
-//     Store.CreateSubscription in transactions of seedBatch. The copies
-//     skip Create's subscription.created event, which does not take part
-//     in a renewal.
+//     order, so its first period is due at once), and the other
+//     N + Warmup − 1 as copies of that row with their own id and
+//     customer, inserted with Store.CreateSubscription in the members'
+//     transactions of seedBatch. The copies skip Create's
+//     subscription.created event, which does not take part in a renewal.
 //
-// Measurement. Workers goroutines call Engine.Wake for each due
-// subscription, fed by Engine.Due pages: the two calls the job runner's
-// scan and wake jobs make, without River's queueing (one job row per wake)
-// in between. Each renewal makes two gateway calls (4MemRefM, 1Gathering),
-// so the cap allows Cap ÷ (2 × Latency) renewals per second; the report
-// gives the achieved rate as a fraction of that.
+// Measurement. Warmup renewals run first and are not measured (they open
+// connections; PostgreSQL is analysed after them). Then Workers goroutines
+// call Engine.Wake for each due subscription, fed by Engine.Due pages: the
+// two calls the job runner's scan and wake jobs make, without River's
+// queueing (one job row per wake) in between; ViaJobs measures through the
+// job runner itself instead. Each renewal makes two gateway calls
+// (4MemRefM, 1Gathering), so the cap allows Cap ÷ (2 × Latency) renewals
+// per second; the report gives the achieved rate as a fraction of that,
+// and splits the cap's slot time and each Wake's time to say what held it
+// back.
 //
-// Verification. Every subscription must have exactly one renewal,
-// succeeded, with one captured payment on its order, and be active with
-// one payment counted and its next wake a period ahead; the simulator must
-// hold exactly N captured 1Gathering transactions, one per renewal order,
-// and have served exactly 2N calls, never more than Cap at once.
+// Verification. Every subscription (warm-up included) must have exactly
+// one renewal, succeeded at the first attempt, with one captured payment
+// on its order, and be active with one payment counted and its next wake a
+// period ahead; the simulator must hold exactly one captured 1Gathering
+// transaction per subscription, one per renewal order, and have served
+// exactly 2N calls in the measured phase, never more than Cap at once.
 
 import (
 	"context"
