@@ -233,6 +233,14 @@ func isGatewayErr(err error) bool {
 	return ok
 }
 
+// temporaryRefusal reports whether err is the gateway's answer with a
+// temporary failure code (system error, maintenance): it says nothing
+// about the operation's subject, and the same request can succeed later.
+func temporaryRefusal(err error) bool {
+	e, ok := escott.AsError(err)
+	return ok && !e.NoAnswer() && e.Class().Retryable()
+}
+
 // hasCode reports whether a call's error carries the gateway code.
 func hasCode(err error, code string) bool {
 	e, ok := escott.AsError(err)

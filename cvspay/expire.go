@@ -330,7 +330,9 @@ func (c *Collector) sweepUnconfirmed(ctx context.Context, shopID string, out *Sw
 			case err != nil && !isGatewayErr(err):
 				c.log.ErrorContext(ctx, "cvspay: re-check of a notification failed", "shop", shopID, "payment", pay.ID, "error", err)
 				out.Deferred++
-			case payflow.NoAnswer(err):
+			case payflow.NoAnswer(err), temporaryRefusal(err):
+				// Still no word on the payment: the mark stays and the
+				// next sweep asks again.
 				out.Deferred++
 			case err == nil && gs.Paid:
 				if applied {

@@ -126,6 +126,17 @@ func (c *Collector) Notify(ctx context.Context, shopID string, n *escott.Notific
 		return kessai.Errorf(kessai.KindUnavailable, CodeNotificationUnconfirmed,
 			"入金通知を確認できませんでした（参照に応答がありません）。後で再確認します。",
 			"the payment could not be confirmed with 2Ref (no answer); the sweep asks again")
+	case temporaryRefusal(err):
+		// A system error or maintenance at the gateway (C02, U95 …) says
+		// nothing about the payment. Refusing the notification for good
+		// would leave a paid collection unpaid, since the gateway is
+		// answered 200 and does not send it again: the sweep asks again.
+		c.markUnconfirmed(ctx, pay)
+		c.log.WarnContext(ctx, "cvspay: payment notification could not be confirmed (2Ref temporarily refused); the sweep retries",
+			"shop", shopID, "payment", pay.ID, "codes", gatewayCodes(err), "fields", maskedFields(n.Fields))
+		return kessai.Errorf(kessai.KindUnavailable, CodeNotificationUnconfirmed,
+			"入金通知を確認できませんでした（参照が一時的なエラーで失敗しました）。後で再確認します。",
+			"the payment could not be confirmed: the gateway refused 2Ref with a temporary error; the sweep asks again")
 	case err != nil && !isGatewayErr(err):
 		return err
 	case err != nil || st == nil || !st.Paid:

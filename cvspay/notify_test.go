@@ -322,6 +322,46 @@ func TestNotificationUnconfirmed(t *testing.T) {
 	})
 }
 
+// TestNotificationTemporaryRefusal: the confirming 2Ref is refused with a
+// temporary code (C02 system error, U95) — found by the chaos suite, where
+// such a notification used to be refused for good and the paid collection
+// stayed unpaid. It is marked like a lost answer; a sweep meeting the same
+// error keeps the mark, and the next one records the payment (NOTIFY-02,
+// A-09, CVS-10).
+func TestNotificationTemporaryRefusal(t *testing.T) {
+	for _, code := range []string{"C02", "U95"} {
+		t.Run(code, func(t *testing.T) {
+			e := newEnv(t)
+			o := e.order(2000)
+			res := e.register(o)
+			e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultResponseCode, ResponseCd: code, Times: 2})
+			e.payAt(res.NextAction.URL, "SEV")
+			pay := e.GetPayment(res.Payment.ID)
+			paytest.WantState(t, pay, kessai.PaymentPending)
+			if len(pay.FailureCodes) != 1 || pay.FailureCodes[0] != "notification_unconfirmed" {
+				t.Fatalf("mark %v", pay.FailureCodes)
+			}
+			out, err := e.col.Sweep(e.Ctx, shopID)
+			if err != nil || out.Deferred != 1 || out.Paid != 0 {
+				t.Fatalf("sweep during the outage %+v %v", out, err)
+			}
+			if pay = e.GetPayment(pay.ID); len(pay.FailureCodes) != 1 {
+				t.Fatalf("the mark must stay while the gateway errs: %v", pay.FailureCodes)
+			}
+			out, err = e.col.Sweep(e.Ctx, shopID)
+			if err != nil || out.Paid != 1 {
+				t.Fatalf("sweep after the outage %+v %v", out, err)
+			}
+			pay = e.GetPayment(pay.ID)
+			paytest.WantState(t, pay, kessai.PaymentPaid)
+			if len(pay.FailureCodes) != 0 || pay.CvsCd != "SEV" {
+				t.Fatalf("paid %+v", pay)
+			}
+			wantList(t, "payment events", e.EventsAbout(pay.ID), []string{kessai.EventPaymentPending, kessai.EventPaymentPaid})
+		})
+	}
+}
+
 // TestLateNotificationAfterExpiry: the expiry check ran (2Ref unpaid, the
 // collection expired, the order cancelled as the shop chose), then the
 // gateway reports a payment made before the due date. The money was
