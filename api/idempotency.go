@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/kessai/kessai"
+	"github.com/kessai/kessai/service"
 )
 
 // Idempotency-Key handling (design §4).
@@ -31,6 +32,9 @@ import (
 //   - Same key, different fingerprint: 422 "idempotency_key_reused".
 //   - Same key while the first request still runs: 409
 //     "idempotency_in_progress"; retry a little later.
+//   - Same key, claimed more than 5 minutes ago and never finished (the
+//     process running it was killed): 409 "idempotency_interrupted"; the
+//     client reads the order's state and uses a new key to act again.
 //   - A request that ends in a 5xx or 429 (including KindUnavailable) is
 //     not stored: the claim is released so that the retry runs. Client
 //     errors (4xx) are stored like successes: the same request would fail
@@ -107,6 +111,9 @@ func (a *API) beginIdempotency(c *call, key string) (status int, body []byte, do
 	}
 	if rec.Fingerprint != fp {
 		return 0, nil, false, errIdempotencyKeyReused()
+	}
+	if a.svc.InterruptedClaim(rec) {
+		return 0, nil, false, service.ErrIdempotencyInterrupted
 	}
 	if rec.State != kessai.IdempotencyDone {
 		return 0, nil, false, errIdempotencyInProgress

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/internal/testdb"
+	"github.com/kessai/kessai/service"
 )
 
 func TestIdempotencyReplay(t *testing.T) {
@@ -79,6 +80,17 @@ func TestIdempotencyInProgress(t *testing.T) {
 		r := e.do(t, req{method: "POST", path: "/v1/orders", body: body, header: map[string]string{"Idempotency-Key": "running-key"}}).must(t, 409)
 		if r.errCode(t) != "idempotency_in_progress" {
 			t.Fatal(string(r.body))
+		}
+		// Still claimed five minutes later: the request died with its
+		// process (a kill). The retry is told so, in both languages, and
+		// runs nothing (no order is created under the key).
+		e.clock.Advance(service.IdempotencyInterruptedAfter + time.Second)
+		r = e.do(t, req{method: "POST", path: "/v1/orders", body: body, header: map[string]string{"Idempotency-Key": "running-key"}}).must(t, 409)
+		if r.errCode(t) != "idempotency_interrupted" || !strings.Contains(string(r.body), "中断") {
+			t.Fatal(string(r.body))
+		}
+		if list := e.do(t, req{method: "GET", path: "/v1/orders"}).must(t, 200).json(t); len(list["data"].([]any)) != 0 {
+			t.Fatalf("an interrupted key ran its request: %v", list)
 		}
 		// Expired keys may be used again after 24 hours.
 		e.clock.Advance(25 * time.Hour)

@@ -447,6 +447,13 @@ func (s *shop) checkoutFailed(w http.ResponseWriter, r *http.Request, sess *sess
 	case ae != nil && ae.Code == "idempotency_in_progress":
 		status = http.StatusConflict
 		f.Message = "ご注文を処理しています。しばらくしてから再度お試しください。"
+	case ae != nil && ae.Code == "idempotency_interrupted":
+		// The first try of this attempt died with the payment service:
+		// its key can never finish. A new attempt (and key) lets the
+		// shopper go on; an order the first try made stays unpaid.
+		status = http.StatusConflict
+		f.Attempt = s.newAttempt()
+		f.Message = "前回のご注文処理が中断されました。内容をご確認のうえ、もう一度「注文を確定して支払いへ」を押してください。"
 	default:
 		s.log.Error("demoshop: create order", "err", err)
 		f.Message = "決済サービスに接続できませんでした。時間をおいて再度お試しください。"

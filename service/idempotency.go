@@ -18,10 +18,29 @@ var ErrIdempotencyInProgress = kessai.Errorf(kessai.KindConflict, "idempotency_i
 	"同じ Idempotency-Key のリクエストを処理中です。少し待ってから再試行してください。",
 	"A request with the same Idempotency-Key is still being processed. Retry shortly.")
 
+// ErrIdempotencyInterrupted answers a request whose Idempotency-Key was
+// claimed by a request that never finished: the process running it was
+// stopped (a crash, a kill) before it stored an answer. Retrying the key
+// cannot help — the claim stays until the key expires — and running the
+// request again under it could repeat an effect that did happen. Whatever
+// the first request did is recorded on the order and its payments (an
+// uncertain gateway call as an "unknown" payment), so the client reads
+// them, and uses a new key if it still wants to act.
+var ErrIdempotencyInterrupted = kessai.Errorf(kessai.KindConflict, "idempotency_interrupted",
+	"同じ Idempotency-Key の最初のリクエストは完了しないまま中断されました（サーバーの再起動など）。注文と決済の状態を取得して結果を確認し、必要なら新しいキーで再度リクエストしてください。",
+	"The first request with this Idempotency-Key was interrupted before it finished (the server restarted). Read the order and its payments to see what it did, and use a new key to try again if needed.")
+
+// IdempotencyInterruptedAfter is how long a key may stay claimed before the
+// request holding it is taken to be interrupted. No request runs this
+// long: its gateway calls time out after 60 s each, and the API's own
+// handler deadline is shorter still.
+const IdempotencyInterruptedAfter = 5 * time.Minute
+
 // BeginIdempotency claims key for a request with fingerprint. It returns
 // (nil, nil) when the claim succeeded and the request should run, or the
 // existing record when the key is already taken (running or done); the
-// caller compares fingerprints and states.
+// caller compares fingerprints and states (InterruptedClaim tells a
+// running claim from an interrupted one).
 func (s *Service) BeginIdempotency(ctx context.Context, shopID, key, fingerprint string) (*kessai.IdempotencyRecord, error) {
 	now := s.Now()
 	rec := &kessai.IdempotencyRecord{ShopID: shopID, Key: key, Fingerprint: fingerprint,
@@ -39,6 +58,13 @@ func (s *Service) BeginIdempotency(ctx context.Context, shopID, key, fingerprint
 		return nil, storeErr(err, nil)
 	}
 	return nil, nil
+}
+
+// InterruptedClaim reports whether rec is a claim whose request must have
+// died with its process: still running IdempotencyInterruptedAfter after
+// it was made.
+func (s *Service) InterruptedClaim(rec *kessai.IdempotencyRecord) bool {
+	return rec.State != kessai.IdempotencyDone && s.Now().Sub(rec.CreatedAt) > IdempotencyInterruptedAfter
 }
 
 // CompleteIdempotency stores the response of a claimed key.
