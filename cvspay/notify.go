@@ -142,12 +142,18 @@ func (c *Collector) Notify(ctx context.Context, shopID string, n *escott.Notific
 	case err != nil || st == nil || !st.Paid:
 		logRejected("the gateway does not confirm the payment (2Ref)", "payment", pay.ID, "state", pay.State,
 			"codes", gatewayCodes(err))
-		if err == nil && pay.State == kessai.PaymentPending {
+		if pay.State == kessai.PaymentPending {
 			// Should the gateway's reference lag behind its own
-			// notification, the next sweep asks once more (and drops
-			// the mark if the answer is still "unpaid"): at most one
-			// extra 2Ref per collection, however many copies arrive.
+			// notification, or refuse the reference with a code that
+			// says nothing about the payment, the next sweep asks once
+			// more (and drops the mark unless the answer is "paid" or a
+			// temporary failure): at most one extra 2Ref per collection,
+			// however many copies arrive.
 			c.markUnconfirmed(ctx, pay)
+		}
+		if err != nil {
+			return rejected("決済代行会社が入金の照会（2Ref）をエラーで返したため、入金通知を受け付けませんでした。再確認します。",
+				"the gateway refused the 2Ref that confirms the payment ("+strings.Join(gatewayCodes(err), ",")+"); it is asked once more")
 		}
 		return rejected("決済代行会社で入金が確認できないため、入金通知を受け付けませんでした。",
 			"the gateway does not confirm the payment (2Ref shows no NyukinDate)")

@@ -2,6 +2,7 @@ package cvspay_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sync"
 	"testing"
@@ -322,19 +323,35 @@ func TestNotificationUnconfirmed(t *testing.T) {
 	})
 }
 
-// TestNotificationTemporaryRefusal: the confirming 2Ref is refused with a
-// temporary code (C02 system error, U95) — found by the chaos suite, where
-// such a notification used to be refused for good and the paid collection
-// stayed unpaid. It is marked like a lost answer; a sweep meeting the same
-// error keeps the mark, and the next one records the payment (NOTIFY-02,
+// TestNotificationRefusedReference: the confirming 2Ref is refused with an
+// error code — found by the chaos suite, where such a notification used to
+// be refused for good and the paid collection stayed unpaid (the gateway is
+// answered 200 and does not send it again). An error says nothing about the
+// payment, so the collection is marked for a re-check like a lost answer.
+// A temporary code (C02 system error, U95) keeps the mark for as long as
+// the gateway keeps failing; any other code gets one more 2Ref, then the
+// mark goes (a collection is never asked about without end) (NOTIFY-02,
 // A-09, CVS-10).
-func TestNotificationTemporaryRefusal(t *testing.T) {
-	for _, code := range []string{"C02", "U95"} {
-		t.Run(code, func(t *testing.T) {
+func TestNotificationRefusedReference(t *testing.T) {
+	tests := []struct {
+		code string
+		// errors is how many 2Refs the gateway refuses.
+		errors int
+		// the first sweep: deferred (mark kept) or paid; false for both
+		// means the mark was dropped.
+		deferred, paidAtFirstSweep bool
+	}{
+		{code: "C02", errors: 2, deferred: true},
+		{code: "U95", errors: 2, deferred: true},
+		{code: "G12", errors: 1, paidAtFirstSweep: true},
+		{code: "G12", errors: 2},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%s×%d", tc.code, tc.errors), func(t *testing.T) {
 			e := newEnv(t)
 			o := e.order(2000)
 			res := e.register(o)
-			e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultResponseCode, ResponseCd: code, Times: 2})
+			e.Sim.AddFault(sim.Fault{Op: escott.OpCvsRef, Kind: sim.FaultResponseCode, ResponseCd: tc.code, Times: tc.errors})
 			e.payAt(res.NextAction.URL, "SEV")
 			pay := e.GetPayment(res.Payment.ID)
 			paytest.WantState(t, pay, kessai.PaymentPending)
@@ -342,15 +359,32 @@ func TestNotificationTemporaryRefusal(t *testing.T) {
 				t.Fatalf("mark %v", pay.FailureCodes)
 			}
 			out, err := e.col.Sweep(e.Ctx, shopID)
-			if err != nil || out.Deferred != 1 || out.Paid != 0 {
-				t.Fatalf("sweep during the outage %+v %v", out, err)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if pay = e.GetPayment(pay.ID); len(pay.FailureCodes) != 1 {
-				t.Fatalf("the mark must stay while the gateway errs: %v", pay.FailureCodes)
-			}
-			out, err = e.col.Sweep(e.Ctx, shopID)
-			if err != nil || out.Paid != 1 {
-				t.Fatalf("sweep after the outage %+v %v", out, err)
+			pay = e.GetPayment(pay.ID)
+			switch {
+			case tc.deferred:
+				if out.Deferred != 1 || out.Paid != 0 || len(pay.FailureCodes) != 1 {
+					t.Fatalf("the mark must stay while the gateway fails: %+v %v", out, pay.FailureCodes)
+				}
+				if out, err = e.col.Sweep(e.Ctx, shopID); err != nil || out.Paid != 1 {
+					t.Fatalf("sweep after the outage %+v %v", out, err)
+				}
+			case tc.paidAtFirstSweep:
+				if out.Paid != 1 {
+					t.Fatalf("sweep %+v", out)
+				}
+			default:
+				if out.Paid != 0 || out.Deferred != 0 || len(pay.FailureCodes) != 0 {
+					t.Fatalf("the mark must go after one more refusal: %+v %v", out, pay.FailureCodes)
+				}
+				paytest.WantState(t, pay, kessai.PaymentPending)
+				calls := e.Sim.CallStats().Served
+				if out, err := e.col.Sweep(e.Ctx, shopID); err != nil || out != (cvspay.SweepResult{}) || e.Sim.CallStats().Served != calls {
+					t.Fatalf("asked again without a mark: %+v %v", out, err)
+				}
+				return
 			}
 			pay = e.GetPayment(pay.ID)
 			paytest.WantState(t, pay, kessai.PaymentPaid)
