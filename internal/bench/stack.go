@@ -26,6 +26,7 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/api"
 	"github.com/kessai/kessai/cardpay"
+	"github.com/kessai/kessai/cvspay"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/gateway"
@@ -44,6 +45,7 @@ type stack struct {
 	store      kessai.Store
 	svc        *service.Service
 	payer      *cardpay.Payer
+	collector  *cvspay.Collector
 	runner     *jobs.Runner
 	sqlDB      *sql.DB // the store's pool, for its wait statistics
 	sim        *sim.Server
@@ -55,15 +57,19 @@ type stack struct {
 	dbVersion  string
 	// analyze updates the planner statistics (PostgreSQL only).
 	analyze func(context.Context) error
-	// probes are the /pay calls in flight, by the probe header's value.
-	probes  sync.Map
+	// probes are the measured calls in flight, by the probe header's value.
+	probes sync.Map
+	// capture, when set, takes the simulator's payment notifications
+	// instead of the receiver (RunNotifications; see captureMiddleware).
+	capture atomic.Pointer[notifyCapture]
 	closers []func() error
 }
 
-// probeHeader names the /pay call's probe; the API ignores it.
+// probeHeader names a measured call's probe (/pay, /collect, or a
+// notification to /escott/notify); the API ignores it.
 const probeHeader = "Bench-Probe"
 
-// probe collects one /pay call's gateway round trips (from the gateway
+// probe collects one measured call's gateway round trips (from the gateway
 // factory's Observe hook, which runs in the call's context) and the time
 // kessai's handler took.
 type probe struct {
@@ -83,7 +89,7 @@ func observe(ctx context.Context, e escott.LogEntry) {
 	}
 }
 
-// probeMiddleware puts a /pay call's probe into its context and times the
+// probeMiddleware puts a measured call's probe into its context and times the
 // whole handler, metrics middleware included. It closes the probe when
 // the handler has returned, so the client, which may see the answer a
 // moment earlier, waits for complete figures.
@@ -121,12 +127,20 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 	}
 	lg := o.Logger
 	payer := &atomic.Pointer[cardpay.Payer]{}
+	collector := &atomic.Pointer[cvspay.Collector]{}
+	// The periodic recovery sweeps both engines, as serve's
+	// recoverPayments does (the stack has only the default shop).
 	jopts := jobs.Options{Logger: lg, Recover: func(ctx context.Context) error {
+		var errs []error
 		if p := payer.Load(); p != nil {
 			_, err := p.Sweep(ctx, kessai.DefaultShopID)
-			return err
+			errs = append(errs, err)
 		}
-		return nil
+		if c := collector.Load(); c != nil {
+			_, err := c.Sweep(ctx, kessai.DefaultShopID)
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
 	}}
 	if o.jobOptions != nil {
 		o.jobOptions(&jopts)
@@ -195,10 +209,14 @@ func start(ctx context.Context, o *Options) (_ *stack, err error) {
 		Logger: lg.With("component", "cardpay")})
 	payer.Store(p)
 	st.payer = p
+	col := cvspay.New(cvspay.Config{Service: st.svc, Gateways: st.gw, Logger: lg.With("component", "cvspay")})
+	collector.Store(col)
+	st.collector = col
 	mux := http.NewServeMux()
-	mux.Handle("/", api.New(api.Config{Service: st.svc, Logger: lg, PublicURL: st.apiURL, Cards: p,
-		Notifications: api.NotificationHandlers{ThreeDS: p.ThreeDSReturn, ThreeDSMember: p.ThreeDSMemberReturn, Link: p.LinkReturn}}))
-	apiSrv.Config.Handler = st.probeMiddleware(met.Middleware(mux))
+	mux.Handle("/", api.New(api.Config{Service: st.svc, Logger: lg, PublicURL: st.apiURL, Cards: p, Collections: col,
+		Notifications: api.NotificationHandlers{ThreeDS: p.ThreeDSReturn, ThreeDSMember: p.ThreeDSMemberReturn, Link: p.LinkReturn,
+			Collection: col.Notify}}))
+	apiSrv.Config.Handler = st.captureMiddleware(st.probeMiddleware(met.Middleware(mux)))
 	apiSrv.Start()
 
 	if !o.NoJobs {
@@ -339,9 +357,9 @@ func withSchema(raw, schema string) (string, error) {
 	return u.String(), nil
 }
 
-// configureShop gives the new shop the simulator's demo merchant, as
-// serve's zero-configuration start does, with 3-D Secure and the link type
-// off so that a checkout completes in one API call.
+// configureShop gives the new shop the simulator's demo merchant for
+// both methods, as serve's zero-configuration start does, with 3-D Secure
+// and the link type off so that a checkout completes in one API call.
 func (st *stack) configureShop(ctx context.Context) error {
 	d := sim.DemoMerchant
 	patch, err := json.Marshal(map[string]any{
@@ -350,6 +368,9 @@ func (st *stack) configureShop(ctx context.Context) error {
 			"enabled": true, "merchant_id": d.MerchantID, "merchant_pass_test": d.TestPass, "merchant_pass_prod": d.ProdPass,
 			"tenant_id": d.TenantIDs[0], "token_auth_code": d.TokenAuthCode, "aes_key": d.AESKey, "aes_iv": d.AESIV,
 			"three_ds": false, "link_type": false,
+		},
+		"collection": map[string]any{
+			"enabled": true, "merchant_id": d.MerchantID, "merchant_pass_test": d.TestPass, "merchant_pass_prod": d.ProdPass,
 		},
 	})
 	if err != nil {
