@@ -6,7 +6,8 @@
 //	kessai settings  read or change the shop's settings
 //	kessai apikey    list, create or rotate API keys
 //	kessai admin     list admin console users, create one, set a password
-//	kessai bench     measure card checkouts (kessai bench card) or renewals
+//	kessai bench     the performance report (kessai bench report), or one
+//	                 benchmark: card checkouts (kessai bench card), renewals
 //	                 against a capped gateway (kessai bench renewals)
 //	kessai demo      run the demo shop alone against a running kessai
 //	kessai version   print the version
@@ -71,6 +72,8 @@ Usage:
   kessai apikey list|create [secret|publishable]|rotate <id> [grace]
   kessai admin list|create-user <email> [--role admin|readonly] [--name NAME]|set-password <email>
                         admin console users (password from $KESSAI_ADMIN_PASSWORD, or generated)
+  kessai bench report [flags]
+                        run every benchmark and write the report (Markdown, SVG, JSON) to -out (docs/report)
   kessai bench card [flags]
                         measure card checkouts through the API against the simulator
   kessai bench renewals [flags]
