@@ -15,13 +15,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kessai/kessai/internal/kessaibin"
 )
 
 // kessaiBin is the kessai binary TestMain built: the suite runs the product
@@ -39,48 +40,19 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "kessai")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	// The build shares the go command's cache with the rest of `go test
-	// ./...`, which compiles the same packages, so it costs little more
-	// than a link.
-	build := exec.Command(goTool(), "build", "-o", bin, "github.com/kessai/kessai/cmd/kessai")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	bin, err := kessaibin.Build(dir)
+	if err != nil {
 		// Failing (not skipping) is deliberate: a security suite that
 		// quietly does not run proves nothing.
-		fmt.Fprintln(os.Stderr, "securitytest: building kessai:", err)
+		fmt.Fprintln(os.Stderr, "securitytest:", err)
 		return 1
 	}
 	kessaiBin = bin
 	return m.Run()
 }
 
-// goTool finds the go command that runs the tests.
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	if root := os.Getenv("GOROOT"); root != "" {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
-}
-
-// childEnv is the environment of kessai processes: the test's, without any
-// KESSAI_* variable, so a developer's or CI's configuration (a master key, a
-// database URL) cannot leak into the instance under test.
-func childEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KESSAI_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
+// childEnv is the environment of kessai processes (kessaibin.Env).
+func childEnv(extra ...string) []string { return kessaibin.Env(extra...) }
 
 // syncBuffer collects a process's output while tests read it.
 type syncBuffer struct {

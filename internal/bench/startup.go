@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kessai/kessai/internal/kessaibin"
 )
 
 // StartupOptions configures RunStartup.
@@ -150,7 +152,7 @@ func startupRun(ctx context.Context, bin, workDir, dataDir string) (*startupResu
 	stdout := &startupBanner{found: make(chan string, 1)}
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-sim-addr", "127.0.0.1:0", "-data-dir", dataDir, "-demo", "on")
 	cmd.Dir = workDir
-	cmd.Env = startupEnv()
+	cmd.Env = kessaibin.Env()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Should the server leave a descendant holding its output open, Wait
 	// still returns.
@@ -271,17 +273,6 @@ func startupReady(ctx context.Context, hc *http.Client, base string) (bool, erro
 		return false, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return true, nil
-}
-
-// startupEnv is this process's environment without any KESSAI_* variable.
-func startupEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KESSAI_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // processPeakRSS is a process's VmHWM in bytes, or 0 where /proc does not have it.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -14,31 +13,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kessai/kessai/internal/kessaibin"
 )
 
-// goTool finds the go command that runs the tests (as securitytest does).
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	if root := os.Getenv("GOROOT"); root != "" {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
-}
-
 // buildKessai builds the kessai command into a temporary directory: the
-// start-up is measured on the binary as it ships. The build shares the go
-// command's cache, so it costs little more than a link.
+// start-up is measured on the binary as it ships.
 func buildKessai(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kessai")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	out, err := exec.Command(goTool(), "build", "-o", bin, "github.com/kessai/kessai/cmd/kessai").CombinedOutput()
+	bin, err := kessaibin.Build(t.TempDir())
 	if err != nil {
-		t.Fatalf("building kessai: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }
