@@ -156,62 +156,20 @@ const maxErrorSamples = 10
 // not charge exactly once, an error as well: a run with errors measures
 // something else than the happy path and must not be quoted.
 func RunCard(ctx context.Context, o Options) (_ *Report, err error) {
-	if err := o.normalise(); err != nil {
-		return nil, err
-	}
-	progress := func(p string) {
-		if o.Progress != nil {
-			o.Progress(p)
-		}
-	}
-	progress("setup")
-	st, err := start(ctx, &o)
+	st, err := startRun(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := st.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("bench: shutting down: %w", cerr)
-		}
-	}()
+	defer st.closeInto(&err)
 
-	rep := &Report{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, Jitter: o.Jitter, N: o.N, Concurrency: o.Concurrency,
-		Warmup: o.Warmup, Jobs: !o.NoJobs, IdempotencyKey: !o.NoIdempotencyKey, Machine: CurrentMachine()}
-
-	if o.Warmup > 0 {
-		progress("warmup")
-		if _, errs := st.drive(ctx, o.Warmup, o.Concurrency); len(errs.samples) > 0 {
-			return nil, fmt.Errorf("bench: warm-up checkout failed: %s", errs.samples[0])
-		}
+	rep := &Report{APIReport: st.newAPIReport()}
+	done, errs, err := st.runAPIBench(ctx, &rep.APIReport, "checkout", st.checkout, st.gatewayStats)
+	if err != nil {
+		return nil, err
 	}
+	rep.Checkouts = len(done)
 
-	if st.analyze != nil && !o.NoAnalyze {
-		if err := st.analyze(ctx); err != nil {
-			return nil, fmt.Errorf("bench: analyze: %w", err)
-		}
-		rep.Analyzed = true
-	}
-
-	progress("run")
-	calls0, conns0 := st.gatewayStats()
-	rep.Machine.LoadAvgBefore = loadAvg()
-	if o.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: cpu profile: %w", err)
-		}
-	}
-	cpu0, began := processCPU(), time.Now()
-	done, errs := st.drive(ctx, o.N, o.Concurrency)
-	rep.Wall, rep.CPU = time.Since(began), processCPU()-cpu0
-	if o.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
-	calls1, conns1 := st.gatewayStats()
-	rep.GatewayCalls, rep.GatewayNewConns = calls1-calls0, conns1-conns0
-	rep.Machine.LoadAvgAfter = loadAvg()
-	rep.fill(done, errs)
-
-	progress("verify")
+	o.progress()("verify")
 	if len(done) > 0 {
 		n, err := st.verify(ctx, done, o.Warmup+len(done)+errs.count)
 		rep.Verified = n
@@ -219,11 +177,8 @@ func RunCard(ctx context.Context, o Options) (_ *Report, err error) {
 			return rep, err
 		}
 	}
-	if o.Inspect != nil {
-		if err := o.Inspect(ctx, &Inspection{Sim: st.sim, MerchantID: st.merchantID, Store: st.store,
-			ShopID: kessai.DefaultShopID, Orders: done}); err != nil {
-			return rep, err
-		}
+	if err := st.inspect(ctx, done); err != nil {
+		return rep, err
 	}
 	if rep.Errors > 0 {
 		return rep, fmt.Errorf("bench: %d of %d checkouts failed (first: %s)", rep.Errors, o.N, rep.ErrorSamples[0])
@@ -231,17 +186,131 @@ func RunCard(ctx context.Context, o Options) (_ *Report, err error) {
 	return rep, nil
 }
 
-func (o *Options) normalise() error {
-	switch o.DB {
+// startRun normalises o and starts the stack a benchmark runs on, in its
+// "setup" phase. The caller defers closeInto.
+func startRun(ctx context.Context, o *Options) (*stack, error) {
+	if err := o.normalise(); err != nil {
+		return nil, err
+	}
+	o.progress()("setup")
+	return start(ctx, o)
+}
+
+// closeInto closes the stack at the end of a run; a failed shutdown
+// becomes the run's error when it had none.
+func (st *stack) closeInto(err *error) {
+	if cerr := st.close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("bench: shutting down: %w", cerr)
+	}
+}
+
+// newAPIReport is the report of a run on st before anything is
+// measured: its conditions and the machine.
+func (st *stack) newAPIReport() APIReport {
+	o := st.o
+	return APIReport{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, Jitter: o.Jitter, N: o.N,
+		Concurrency: o.Concurrency, Warmup: o.Warmup, Jobs: !o.NoJobs, IdempotencyKey: !o.NoIdempotencyKey,
+		Machine: CurrentMachine()}
+}
+
+// runAPIBench runs what RunCard and RunCollections do alike after the
+// setup: the warm-up's operations (unit names one in errors), the
+// ANALYZE, and the measured phase of o.N operations, with stats, the
+// gateway client's counters, read around it. It fills rep's figures but
+// for the count and the verification, and returns the measured calls
+// and the failed ones.
+func (st *stack) runAPIBench(ctx context.Context, rep *APIReport, unit string, op func(context.Context) (Checkout, error),
+	stats func() (calls, newConns int64)) ([]Checkout, *errorLog, error) {
+	o := st.o
+	progress := o.progress()
+	call := func(ctx context.Context, _ int) (Checkout, error) { return op(ctx) }
+	if o.Warmup > 0 {
+		progress("warmup")
+		if _, errs := drive(ctx, o.Warmup, o.Concurrency, call); errs.count > 0 {
+			return nil, nil, fmt.Errorf("bench: warm-up %s failed: %s", unit, errs.first())
+		}
+	}
+	var err error
+	if rep.Analyzed, err = st.analyzeAfterWarmup(ctx); err != nil {
+		return nil, nil, err
+	}
+
+	progress("run")
+	calls0, conns0 := stats()
+	var done []Checkout
+	var errs *errorLog
+	if rep.Wall, rep.CPU, err = measure(o, &rep.Machine, func() {
+		done, errs = drive(ctx, o.N, o.Concurrency, call)
+	}); err != nil {
+		return nil, nil, err
+	}
+	calls1, conns1 := stats()
+	rep.GatewayCalls, rep.GatewayNewConns = calls1-calls0, conns1-conns0
+	rep.fill(done, errs)
+	return done, errs, nil
+}
+
+// progress returns o.Progress, or a function that does nothing.
+func (o *Options) progress() func(string) {
+	if o.Progress == nil {
+		return func(string) {}
+	}
+	return o.Progress
+}
+
+// analyzeAfterWarmup runs the PostgreSQL ANALYZE between the warm-up and
+// the measured phase (see Options.NoAnalyze) and reports whether it ran.
+func (st *stack) analyzeAfterWarmup(ctx context.Context) (bool, error) {
+	if st.analyze == nil || st.o.NoAnalyze {
+		return false, nil
+	}
+	if err := st.analyze(ctx); err != nil {
+		return false, fmt.Errorf("bench: analyze: %w", err)
+	}
+	return true, nil
+}
+
+// measure times run, the measured phase: its wall time and this
+// process's CPU time, with o.CPUProfile (when set) profiling exactly that
+// phase and m's load averages read just before and after it.
+func measure(o *Options, m *Machine, run func()) (wall, cpu time.Duration, err error) {
+	m.LoadAvgBefore = loadAvg()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return 0, 0, fmt.Errorf("bench: cpu profile: %w", err)
+		}
+	}
+	cpu0, began := processCPU(), time.Now()
+	run()
+	wall, cpu = time.Since(began), processCPU()-cpu0
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	m.LoadAvgAfter = loadAvg()
+	return wall, cpu, nil
+}
+
+// normaliseDB defaults *db to SQLite and checks that it names a database
+// the benchmarks run on, with the URL PostgreSQL needs: Options,
+// RenewalOptions and FullOptions take the same -db and -database-url.
+func normaliseDB(db *string, databaseURL string) error {
+	switch *db {
 	case "":
-		o.DB = SQLite
+		*db = SQLite
 	case SQLite:
 	case Postgres:
-		if o.DatabaseURL == "" {
+		if databaseURL == "" {
 			return errors.New("bench: PostgreSQL needs a database URL")
 		}
 	default:
-		return fmt.Errorf("bench: unknown database %q (sqlite or postgres)", o.DB)
+		return fmt.Errorf("bench: unknown database %q (sqlite or postgres)", *db)
+	}
+	return nil
+}
+
+func (o *Options) normalise() error {
+	if err := normaliseDB(&o.DB, o.DatabaseURL); err != nil {
+		return err
 	}
 	if o.N <= 0 {
 		o.N = DefaultN
@@ -280,25 +349,39 @@ func (e *errorLog) add(err error) {
 	}
 }
 
-// drive runs n checkouts with c workers and returns the successful ones.
-func (st *stack) drive(ctx context.Context, n, c int) ([]Checkout, *errorLog) {
+// first is the first error message kept ("" when none).
+func (e *errorLog) first() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.samples) == 0 {
+		return ""
+	}
+	return e.samples[0]
+}
+
+// drive runs f(0) … f(n-1) on c workers and returns the successful
+// results (in no particular order) and the failures. A cancelled ctx
+// stops the workers and counts as a failure. Every benchmark's load
+// (checkouts, registrations, notifications) goes through it, so they
+// all offer their load alike.
+func drive[T any](ctx context.Context, n, c int, f func(ctx context.Context, i int) (T, error)) ([]T, *errorLog) {
 	var next atomic.Int64
 	errs := &errorLog{}
-	results := make([][]Checkout, c)
+	results := make([][]T, max(c, 1))
 	var wg sync.WaitGroup
-	for w := range c {
+	for w := range results {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				i := next.Add(1)
-				if i > int64(n) {
+				i := int(next.Add(1) - 1)
+				if i >= n {
 					return
 				}
-				co, err := st.checkout(ctx)
+				r, err := f(ctx, i)
 				if err != nil {
 					errs.add(err)
 					continue
 				}
-				results[w] = append(results[w], co)
+				results[w] = append(results[w], r)
 			}
 		})
 	}
@@ -306,7 +389,7 @@ func (st *stack) drive(ctx context.Context, n, c int) ([]Checkout, *errorLog) {
 	if err := ctx.Err(); err != nil {
 		errs.add(err)
 	}
-	var out []Checkout
+	var out []T
 	for _, r := range results {
 		out = append(out, r...)
 	}

@@ -31,12 +31,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"runtime/pprof"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
@@ -58,51 +55,15 @@ const (
 )
 
 // CollectionReport is the outcome of RunCollections. Durations are per
-// /collect call unless said otherwise.
+// /collect call unless said otherwise. An operation of APIReport is a
+// registration: Gateway is the /collect call's 2Add, and Verified counts
+// the registrations found registered exactly once at the simulator (one
+// unpaid collection of the order) and recorded in the store (a pending
+// payment, the order on hold).
 type CollectionReport struct {
-	DB             string
-	DBVersion      string
-	Latency        time.Duration // added by the simulator to each gateway call
-	Jitter         time.Duration // plus up to this much more
-	N              int           // registrations asked for
-	Concurrency    int
-	Warmup         int
-	Jobs           bool // the job runner was running
-	IdempotencyKey bool // requests carried an Idempotency-Key
-	Analyzed       bool // the PostgreSQL schema was analysed after the warm-up
-
+	APIReport
 	// Registrations completed; Errors failed (must be 0).
 	Registrations int
-	Errors        int
-	ErrorSamples  []string
-	// Verified is how many completed registrations were found registered
-	// exactly once at the simulator (one unpaid collection of the order)
-	// and recorded in the store (a pending payment, the order on hold).
-	Verified int
-
-	// Wall is the measured phase's duration; PerSecond is
-	// Registrations/Wall, each being an order creation and a /collect.
-	Wall      time.Duration
-	PerSecond float64
-	// CPU is this process's CPU time in the measured phase (kessai, the
-	// simulator and the client; not PostgreSQL's processes).
-	CPU time.Duration
-
-	// Added is Total minus Gateway: what kessai adds, as the shop sees it.
-	// Total is the /collect call's wall time at the client, Gateway the
-	// sum of its gateway round trips (its 2Add).
-	Added, Total, Gateway Dist
-	// HandlerAdded is the handler's time minus Gateway: kessai's own work
-	// without the shop-side HTTP hop.
-	HandlerAdded Dist
-	// CreateOrder is the POST /v1/orders before each /collect.
-	CreateOrder Dist
-	// GatewayCalls and GatewayNewConns count the collection client's
-	// calls and newly opened connections in the measured phase.
-	GatewayCalls    int64
-	GatewayNewConns int64
-
-	Machine Machine
 }
 
 // NotificationReport is the outcome of RunNotifications. Durations are
@@ -157,64 +118,20 @@ type NotificationReport struct {
 // must not be quoted. Options.Inspect sees the measured registrations as
 // Inspection.Orders (Total being the /collect call).
 func RunCollections(ctx context.Context, o Options) (_ *CollectionReport, err error) {
-	if err := o.normalise(); err != nil {
-		return nil, err
-	}
-	progress := o.colProgress()
-	progress("setup")
-	st, err := start(ctx, &o)
+	st, err := startRun(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := st.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("bench: shutting down: %w", cerr)
-		}
-	}()
+	defer st.closeInto(&err)
 
-	rep := &CollectionReport{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, Jitter: o.Jitter, N: o.N,
-		Concurrency: o.Concurrency, Warmup: o.Warmup, Jobs: !o.NoJobs, IdempotencyKey: !o.NoIdempotencyKey,
-		Machine: CurrentMachine()}
+	rep := &CollectionReport{APIReport: st.newAPIReport()}
+	done, errs, err := st.runAPIBench(ctx, &rep.APIReport, "registration", st.register, st.collectionStats)
+	if err != nil {
+		return nil, err
+	}
+	rep.Registrations = len(done)
 
-	if o.Warmup > 0 {
-		progress("warmup")
-		if _, errs := colWorkers(ctx, o.Warmup, o.Concurrency, func(ctx context.Context, _ int) (Checkout, error) {
-			return st.register(ctx)
-		}); errs.count > 0 {
-			return nil, fmt.Errorf("bench: warm-up registration failed: %s", errs.first())
-		}
-	}
-	if st.analyze != nil && !o.NoAnalyze {
-		if err := st.analyze(ctx); err != nil {
-			return nil, fmt.Errorf("bench: analyze: %w", err)
-		}
-		rep.Analyzed = true
-	}
-
-	progress("run")
-	calls0, conns0 := st.collectionStats()
-	rep.Machine.LoadAvgBefore = loadAvg()
-	if o.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: cpu profile: %w", err)
-		}
-	}
-	cpu0, began := processCPU(), time.Now()
-	done, errs := colWorkers(ctx, o.N, o.Concurrency, func(ctx context.Context, _ int) (Checkout, error) {
-		return st.register(ctx)
-	})
-	rep.Wall, rep.CPU = time.Since(began), processCPU()-cpu0
-	if o.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
-	calls1, conns1 := st.collectionStats()
-	rep.GatewayCalls, rep.GatewayNewConns = calls1-calls0, conns1-conns0
-	rep.Machine.LoadAvgAfter = loadAvg()
-	rep.Registrations, rep.Errors, rep.ErrorSamples = len(done), errs.count, errs.samples
-	rep.PerSecond = colPerSecond(len(done), rep.Wall)
-	rep.Added, rep.Total, rep.Gateway, rep.HandlerAdded, rep.CreateOrder = colDists(done)
-
-	progress("verify")
+	o.progress()("verify")
 	var failed error
 	if rep.Errors > 0 {
 		failed = fmt.Errorf("bench: %d of %d registrations failed (first: %s)", rep.Errors, o.N, errs.first())
@@ -242,20 +159,12 @@ func RunCollections(ctx context.Context, o Options) (_ *CollectionReport, err er
 // well. Options.Inspect sees the measured collections as
 // Inspection.Orders (Total being the notification's POST).
 func RunNotifications(ctx context.Context, o Options) (_ *NotificationReport, err error) {
-	if err := o.normalise(); err != nil {
-		return nil, err
-	}
-	progress := o.colProgress()
-	progress("setup")
-	st, err := start(ctx, &o)
+	st, err := startRun(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := st.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("bench: shutting down: %w", cerr)
-		}
-	}()
+	defer st.closeInto(&err)
+	progress := o.progress()
 
 	rep := &NotificationReport{DB: o.DB, DBVersion: st.dbVersion, Latency: o.Latency, Jitter: o.Jitter, N: o.N,
 		Concurrency: o.Concurrency, Warmup: o.Warmup, Jobs: !o.NoJobs, Machine: CurrentMachine()}
@@ -273,37 +182,30 @@ func RunNotifications(ctx context.Context, o Options) (_ *NotificationReport, er
 	}
 	if len(warm) > 0 {
 		progress("warmup")
-		if _, errs := colWorkers(ctx, len(warm), o.Concurrency, notify(warm)); errs.count > 0 {
+		if _, errs := drive(ctx, len(warm), o.Concurrency, notify(warm)); errs.count > 0 {
 			return nil, fmt.Errorf("bench: warm-up notification failed: %s", errs.first())
 		}
 	}
-	if st.analyze != nil && !o.NoAnalyze {
-		if err := st.analyze(ctx); err != nil {
-			return nil, fmt.Errorf("bench: analyze: %w", err)
-		}
-		rep.Analyzed = true
+	if rep.Analyzed, err = st.analyzeAfterWarmup(ctx); err != nil {
+		return nil, err
 	}
 
 	progress("run")
 	calls0, _ := st.collectionStats()
-	rep.Machine.LoadAvgBefore = loadAvg()
-	if o.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: cpu profile: %w", err)
-		}
-	}
-	cpu0, began := processCPU(), time.Now()
-	done, errs := colWorkers(ctx, len(measured), o.Concurrency, notify(measured))
-	rep.Wall, rep.CPU = time.Since(began), processCPU()-cpu0
-	if o.CPUProfile != nil {
-		pprof.StopCPUProfile()
+	var done []Checkout
+	var errs *errorLog
+	if rep.Wall, rep.CPU, err = measure(&o, &rep.Machine, func() {
+		done, errs = drive(ctx, len(measured), o.Concurrency, notify(measured))
+	}); err != nil {
+		return nil, err
 	}
 	calls1, _ := st.collectionStats()
 	rep.GatewayCalls = calls1 - calls0
-	rep.Machine.LoadAvgAfter = loadAvg()
 	rep.Notifications, rep.Errors, rep.ErrorSamples = len(done), errs.count, errs.samples
-	rep.PerSecond = colPerSecond(len(done), rep.Wall)
-	rep.Added, rep.Total, rep.Gateway, _, _ = colDists(done)
+	rep.PerSecond = perSecond(len(done), rep.Wall)
+	// A notification creates no order, and its handler's time is not
+	// reported: only the first three distributions apply.
+	rep.Added, rep.Total, rep.Gateway, _, _ = callDists(done)
 
 	progress("verify")
 	// Every collection is checked, the warm-up's and the failed ones'
@@ -327,14 +229,6 @@ func RunNotifications(ctx context.Context, o Options) (_ *NotificationReport, er
 	return rep, failed
 }
 
-// colProgress returns o.Progress, or a function that does nothing.
-func (o *Options) colProgress() func(string) {
-	if o.Progress == nil {
-		return func(string) {}
-	}
-	return o.Progress
-}
-
 // inspect calls Options.Inspect, if set, with the measured calls.
 func (st *stack) inspect(ctx context.Context, done []Checkout) error {
 	if st.o.Inspect == nil {
@@ -342,96 +236,6 @@ func (st *stack) inspect(ctx context.Context, done []Checkout) error {
 	}
 	return st.o.Inspect(ctx, &Inspection{Sim: st.sim, MerchantID: st.merchantID, Store: st.store,
 		ShopID: kessai.DefaultShopID, Orders: done})
-}
-
-func colPerSecond(n int, wall time.Duration) float64 {
-	if wall <= 0 {
-		return 0
-	}
-	return float64(n) / wall.Seconds()
-}
-
-// colDists summarises the measured calls: added, total, gateway, added in
-// the handler, and the order creation before each call.
-func colDists(done []Checkout) (added, total, gateway, handlerAdded, createOrder Dist) {
-	pick := func(f func(Checkout) time.Duration) Dist {
-		v := make([]time.Duration, len(done))
-		for i, c := range done {
-			v[i] = f(c)
-		}
-		return summarise(v)
-	}
-	return pick(Checkout.Added), pick(func(c Checkout) time.Duration { return c.Total }),
-		pick(func(c Checkout) time.Duration { return c.Gateway }),
-		pick(func(c Checkout) time.Duration { return c.Handler - c.Gateway }),
-		pick(func(c Checkout) time.Duration { return c.CreateOrder })
-}
-
-// first is the first error message kept ("" when none).
-func (e *errorLog) first() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.samples) == 0 {
-		return ""
-	}
-	return e.samples[0]
-}
-
-// colWorkers runs f(0) … f(n-1) on c workers and returns the successful
-// results (in no particular order) and the failures. A cancelled ctx
-// stops the workers and counts as a failure.
-func colWorkers[T any](ctx context.Context, n, c int, f func(ctx context.Context, i int) (T, error)) ([]T, *errorLog) {
-	var next atomic.Int64
-	errs := &errorLog{}
-	results := make([][]T, max(c, 1))
-	var wg sync.WaitGroup
-	for w := range results {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				r, err := f(ctx, i)
-				if err != nil {
-					errs.add(err)
-					continue
-				}
-				results[w] = append(results[w], r)
-			}
-		})
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		errs.add(err)
-	}
-	var out []T
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, errs
-}
-
-// probed sends req under a fresh probe and returns the answer with the
-// call's wall time and its probe, complete once the handler has returned.
-func (st *stack) probed(req *http.Request) (status int, body []byte, total time.Duration, p *probe, err error) {
-	p = &probe{done: make(chan struct{})}
-	id := newKey()
-	req.Header.Set(probeHeader, id)
-	st.probes.Store(id, p)
-	defer st.probes.Delete(id)
-	began := time.Now()
-	status, body, err = st.do(req)
-	total = time.Since(began)
-	if err != nil {
-		return 0, nil, total, p, err
-	}
-	select {
-	case <-p.done:
-	case <-time.After(time.Minute):
-		return status, body, total, p, errors.New("the handler did not finish after answering")
-	}
-	return status, body, total, p, nil
 }
 
 // collectAnswer is the part of /collect's answer the benchmark checks.
@@ -449,55 +253,37 @@ type collectAnswer struct {
 // probed.
 func (st *stack) register(ctx context.Context) (Checkout, error) {
 	var co Checkout
-	body, err := json.Marshal(orderRequest{ShopOrderID: "bench-" + newKey()[:20], Amount: DefaultAmount,
-		Items:     []orderItem{{Name: "ベンチマーク商品", Quantity: 1, UnitAmount: DefaultAmount}},
-		Billing:   collectionBilling,
-		ReturnURL: "https://shop.example/thanks"})
+	orderID, took, err := st.createOrder(ctx, collectionBilling)
+	co.CreateOrder = took
 	if err != nil {
 		return co, err
 	}
-	req, err := st.request(ctx, "/v1/orders", body)
-	if err != nil {
-		return co, err
-	}
-	t0 := time.Now()
-	status, ans, err := st.do(req)
-	co.CreateOrder = time.Since(t0)
-	if err != nil {
-		return co, fmt.Errorf("create order: %w", err)
-	}
-	var order struct {
-		ID string `json:"id"`
-	}
-	if status != http.StatusCreated || json.Unmarshal(ans, &order) != nil || order.ID == "" {
-		return co, fmt.Errorf("create order: HTTP %d: %s", status, snippet(ans))
-	}
-	co.OrderID = order.ID
+	co.OrderID = orderID
 
 	// The body may be empty (the identity comes from the order's
 	// billing); a shop's JSON client sends an empty object.
-	req, err = st.request(ctx, "/v1/orders/"+url.PathEscape(order.ID)+"/collect", []byte("{}"))
+	req, err := st.request(ctx, "/v1/orders/"+url.PathEscape(orderID)+"/collect", []byte("{}"))
 	if err != nil {
 		return co, err
 	}
 	status, ans, total, p, err := st.probed(req)
 	co.Total = total
 	if err != nil {
-		return co, fmt.Errorf("collect %s: %w", order.ID, err)
+		return co, fmt.Errorf("collect %s: %w", orderID, err)
 	}
 	co.Gateway, co.GatewayCalls, co.Handler = time.Duration(p.gateway.Load()), int(p.calls.Load()), p.handler
 	var res collectAnswer
 	if status != http.StatusOK || json.Unmarshal(ans, &res) != nil {
-		return co, fmt.Errorf("collect %s: HTTP %d: %s", order.ID, status, snippet(ans))
+		return co, fmt.Errorf("collect %s: HTTP %d: %s", orderID, status, snippet(ans))
 	}
 	if res.Status != "pending" || res.Replayed || res.Payment == nil || res.Payment.ID == "" ||
 		res.Payment.State != string(kessai.PaymentPending) {
-		return co, fmt.Errorf("collect %s: not a new pending collection: %s", order.ID, snippet(ans))
+		return co, fmt.Errorf("collect %s: not a new pending collection: %s", orderID, snippet(ans))
 	}
 	if co.GatewayCalls == 0 {
 		// The probe did not reach the 2Add: the figures would count the
 		// gateway as kessai's own time.
-		return co, fmt.Errorf("collect %s: no gateway call was observed", order.ID)
+		return co, fmt.Errorf("collect %s: no gateway call was observed", orderID)
 	}
 	co.PaymentID = res.Payment.ID
 	return co, nil
@@ -567,13 +353,20 @@ func (st *stack) verifyRegistration(ctx context.Context, c Checkout, cols []sim.
 	if o.Status != kessai.OrderOnHold {
 		return fmt.Errorf("bench: order %s is %s, want %s", c.OrderID, o.Status, kessai.OrderOnHold)
 	}
-	p, err := st.store.GetPayment(ctx, kessai.DefaultShopID, c.PaymentID)
+	return st.checkCollectionPayment(ctx, c.OrderID, c.PaymentID, kessai.PaymentPending)
+}
+
+// checkCollectionPayment checks that the store holds paymentID as
+// orderID's payment of DefaultAmount, in state: pending once registered,
+// paid once notified.
+func (st *stack) checkCollectionPayment(ctx context.Context, orderID, paymentID string, state kessai.PaymentState) error {
+	p, err := st.store.GetPayment(ctx, kessai.DefaultShopID, paymentID)
 	if err != nil {
-		return fmt.Errorf("bench: payment %s: %w", c.PaymentID, err)
+		return fmt.Errorf("bench: payment %s: %w", paymentID, err)
 	}
-	if p.OrderID != c.OrderID || p.State != kessai.PaymentPending || p.Amount != DefaultAmount {
+	if p.OrderID != orderID || p.State != state || p.Amount != DefaultAmount {
 		return fmt.Errorf("bench: payment %s: order %s, state %s, %d yen; want order %s, %s, %d yen",
-			p.ID, p.OrderID, p.State, p.Amount, c.OrderID, kessai.PaymentPending, DefaultAmount)
+			p.ID, p.OrderID, p.State, p.Amount, orderID, state, DefaultAmount)
 	}
 	return nil
 }
@@ -638,7 +431,7 @@ const payTimeout = 5 * time.Minute
 // workers, pays each at the simulator (rotating through the channels) and
 // returns them with their captured notifications.
 func (st *stack) paidCollections(ctx context.Context, n, c int) ([]paidCollection, error) {
-	regs, errs := colWorkers(ctx, n, c, func(ctx context.Context, _ int) (Checkout, error) { return st.register(ctx) })
+	regs, errs := drive(ctx, n, c, func(ctx context.Context, _ int) (Checkout, error) { return st.register(ctx) })
 	if errs.count > 0 {
 		return nil, fmt.Errorf("bench: registration (setup) failed: %s", errs.first())
 	}
@@ -763,13 +556,8 @@ func (st *stack) verifyPaidOne(ctx context.Context, c paidCollection, events int
 	if len(simCols) != 1 || simCols[0].Status != simPaid {
 		return fmt.Errorf("bench: order %s: the simulator does not hold exactly one paid collection", c.orderID)
 	}
-	p, err := st.store.GetPayment(ctx, kessai.DefaultShopID, c.paymentID)
-	if err != nil {
-		return fmt.Errorf("bench: payment %s: %w", c.paymentID, err)
-	}
-	if p.OrderID != c.orderID || p.State != kessai.PaymentPaid || p.Amount != DefaultAmount {
-		return fmt.Errorf("bench: payment %s: order %s, state %s, %d yen; want order %s, %s, %d yen",
-			p.ID, p.OrderID, p.State, p.Amount, c.orderID, kessai.PaymentPaid, DefaultAmount)
+	if err := st.checkCollectionPayment(ctx, c.orderID, c.paymentID, kessai.PaymentPaid); err != nil {
+		return err
 	}
 	o, err := st.store.GetOrder(ctx, kessai.DefaultShopID, c.orderID)
 	if err != nil {
@@ -788,53 +576,18 @@ func (st *stack) verifyPaidOne(ctx context.Context, c paidCollection, events int
 
 // CPUPerRegistration is CPU divided by the completed registrations.
 func (r *CollectionReport) CPUPerRegistration() time.Duration {
-	return colPerCall(r.CPU, r.Registrations)
+	return perCall(r.CPU, r.Registrations)
 }
 
 // CPUPerNotification is CPU divided by the applied notifications.
 func (r *NotificationReport) CPUPerNotification() time.Duration {
-	return colPerCall(r.CPU, r.Notifications)
-}
-
-func colPerCall(cpu time.Duration, n int) time.Duration {
-	if n <= 0 {
-		return 0
-	}
-	return cpu / time.Duration(n)
+	return perCall(r.CPU, r.Notifications)
 }
 
 // MarshalJSON writes durations in milliseconds and snake_case names, as
 // Report does.
 func (r *CollectionReport) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		DB              string   `json:"db"`
-		DBVersion       string   `json:"db_version"`
-		LatencyMS       float64  `json:"sim_latency_ms"`
-		JitterMS        float64  `json:"sim_jitter_ms"`
-		N               int      `json:"n"`
-		Concurrency     int      `json:"concurrency"`
-		Warmup          int      `json:"warmup"`
-		Jobs            bool     `json:"job_runner"`
-		IdempotencyKey  bool     `json:"idempotency_key"`
-		Analyzed        bool     `json:"analyzed"`
-		Registrations   int      `json:"registrations"`
-		Errors          int      `json:"errors"`
-		ErrorSamples    []string `json:"error_samples,omitempty"`
-		Verified        int      `json:"verified"`
-		WallMS          float64  `json:"wall_ms"`
-		PerSecond       float64  `json:"registrations_per_second"`
-		CPUPerCall      float64  `json:"cpu_ms_per_registration"`
-		Added           Dist     `json:"added"`
-		Total           Dist     `json:"total"`
-		Gateway         Dist     `json:"gateway"`
-		HandlerAdded    Dist     `json:"handler_added"`
-		CreateOrder     Dist     `json:"create_order"`
-		GatewayCalls    int64    `json:"gateway_calls"`
-		GatewayNewConns int64    `json:"gateway_new_connections"`
-		Machine         Machine  `json:"machine"`
-	}{r.DB, r.DBVersion, ms(r.Latency), ms(r.Jitter), r.N, r.Concurrency, r.Warmup, r.Jobs, r.IdempotencyKey, r.Analyzed,
-		r.Registrations, r.Errors, r.ErrorSamples, r.Verified, ms(r.Wall), r.PerSecond, ms(r.CPUPerRegistration()),
-		r.Added, r.Total, r.Gateway, r.HandlerAdded, r.CreateOrder, r.GatewayCalls, r.GatewayNewConns, r.Machine})
+	return r.marshalJSON("registration", r.Registrations)
 }
 
 // MarshalJSON writes durations in milliseconds and snake_case names, as
@@ -868,80 +621,21 @@ func (r *NotificationReport) MarshalJSON() ([]byte, error) {
 		ms(r.CPUPerNotification()), r.Added, r.Total, r.Gateway, r.GatewayCalls, r.Machine})
 }
 
-// colDistRow is one line of a report's latency table.
-type colDistRow struct {
-	name string
-	d    Dist
-}
-
-// colWriteDists prints a latency table with the names in a column of width
-// runes (not bytes: "−" is three bytes wide in UTF-8).
-func colWriteDists(w io.Writer, width int, rows []colDistRow) {
-	fmt.Fprintf(w, "  %s %8s %8s %8s %8s %8s\n", "ms"+strings.Repeat(" ", width-2), "p50", "p90", "p99", "max", "mean")
-	for _, row := range rows {
-		d := row.d
-		pad := strings.Repeat(" ", max(0, width-utf8.RuneCountInString(row.name)))
-		fmt.Fprintf(w, "  %s%s %8.2f %8.2f %8.2f %8.2f %8.2f\n", row.name, pad, ms(d.P50), ms(d.P90), ms(d.P99), ms(d.Max), ms(d.Mean))
-	}
-}
-
-func colOnOff(b bool, on, off string) string {
-	if b {
-		return on
-	}
-	return off
-}
-
-func colLatencyText(latency, jitter time.Duration) string {
-	s := latency.String()
-	if jitter > 0 {
-		s += " + [0, " + jitter.String() + ")"
-	}
-	return s
-}
-
-func colWriteMachine(w io.Writer, m Machine) {
-	fmt.Fprintf(w, "  machine: %d CPUs, %s, %s/%s, %s, load %s → %s\n\n", m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.LoadAvgBefore, m.LoadAvgAfter)
-}
-
 // WriteTable prints the report for people.
 func (r *CollectionReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "collection registration through the API: %s (%s), simulator latency %s\n", r.DB, r.DBVersion,
-		colLatencyText(r.Latency, r.Jitter))
-	fmt.Fprintf(w, "  %d registrations, concurrency %d, warm-up %d, job runner %s, Idempotency-Key %s%s\n", r.N, r.Concurrency,
-		r.Warmup, colOnOff(r.Jobs, "on", "off"), colOnOff(r.IdempotencyKey, "yes", "no"), colOnOff(r.Analyzed, ", ANALYZE after the warm-up", ""))
-	colWriteMachine(w, r.Machine)
-	colWriteDists(w, 24, []colDistRow{
-		{"added (total − gateway)", r.Added},
-		{"total /collect", r.Total},
-		{"gateway (2Add)", r.Gateway},
-		{"added in handler", r.HandlerAdded},
-		{"create order", r.CreateOrder},
-	})
-	fmt.Fprintf(w, "\n  registrations/s: %.0f  (%d in %s)\n", r.PerSecond, r.Registrations, r.Wall.Round(time.Millisecond))
-	if c := r.CPUPerRegistration(); c > 0 {
-		fmt.Fprintf(w, "  CPU of this process: %.2f ms per registration (kessai, simulator and client; at most %.0f registrations/s on %d CPUs)\n",
-			ms(c), float64(r.Machine.CPUs)/c.Seconds(), r.Machine.CPUs)
-	}
-	fmt.Fprintf(w, "  gateway calls: %d (%.1f per registration), new gateway connections: %d\n", r.GatewayCalls,
-		colRatio(r.GatewayCalls, r.Registrations), r.GatewayNewConns)
-	fmt.Fprintf(w, "  errors: %d, verified at the simulator and in the store: %d\n", r.Errors, r.Verified)
-	for _, s := range r.ErrorSamples {
-		fmt.Fprintf(w, "    %s\n", s)
-	}
-	_, err := fmt.Fprintln(w)
-	return err
+	return r.writeTable(w, "collection registration through the API", "registration", r.Registrations,
+		"total /collect", "gateway (2Add)")
 }
 
 // WriteTable prints the report for people.
 func (r *NotificationReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "payment notifications through the receiver (%s): %s (%s), simulator latency %s\n", notifyPath, r.DB,
-		r.DBVersion, colLatencyText(r.Latency, r.Jitter))
+		r.DBVersion, latencyText(r.Latency, r.Jitter))
 	fmt.Fprintf(w, "  %d notifications, concurrency %d, warm-up %d, job runner %s%s; setup (register and pay) %s\n", r.N,
-		r.Concurrency, r.Warmup, colOnOff(r.Jobs, "on", "off"), colOnOff(r.Analyzed, ", ANALYZE after the warm-up", ""),
+		r.Concurrency, r.Warmup, onOff(r.Jobs, "on", "off"), onOff(r.Analyzed, ", ANALYZE after the warm-up", ""),
 		r.Setup.Round(time.Millisecond))
-	colWriteMachine(w, r.Machine)
-	colWriteDists(w, 24, []colDistRow{
+	writeMachine(w, r.Machine)
+	writeDists(w, 24, []distRow{
 		{"added (total − gateway)", r.Added},
 		{"total notification", r.Total},
 		{"gateway (2Ref)", r.Gateway},
@@ -951,18 +645,9 @@ func (r *NotificationReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  CPU of this process: %.2f ms per notification (kessai, simulator and client; at most %.0f notifications/s on %d CPUs)\n",
 			ms(c), float64(r.Machine.CPUs)/c.Seconds(), r.Machine.CPUs)
 	}
-	fmt.Fprintf(w, "  gateway calls: %d (%.1f per notification)\n", r.GatewayCalls, colRatio(r.GatewayCalls, r.Notifications))
+	fmt.Fprintf(w, "  gateway calls: %d (%.1f per notification)\n", r.GatewayCalls, callsPer(r.GatewayCalls, r.Notifications))
 	fmt.Fprintf(w, "  errors: %d, verified paid exactly once (one payment.paid event): %d\n", r.Errors, r.Verified)
-	for _, s := range r.ErrorSamples {
-		fmt.Fprintf(w, "    %s\n", s)
-	}
+	writeErrorSamples(w, r.ErrorSamples)
 	_, err := fmt.Fprintln(w)
 	return err
-}
-
-func colRatio(a int64, b int) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
 }

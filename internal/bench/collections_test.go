@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/escott"
 	"github.com/kessai/kessai/escott/sim"
-	"github.com/kessai/kessai/internal/pgtest"
 )
 
 // collectionTestN is small: the tests check that the figures add up and
@@ -24,11 +22,7 @@ const collectionTestN = 20
 // reported to *phases; they skip the test when PostgreSQL is unreachable.
 func collectionOptions(t *testing.T, db string, phases *[]string) Options {
 	t.Helper()
-	o := Options{DB: db, N: collectionTestN, Concurrency: 4}
-	if db == Postgres {
-		_, base := pgtest.Admin(t) // skips when no server answers
-		o.DatabaseURL = base
-	}
+	o := testOptions(t, db, collectionTestN)
 	var mu sync.Mutex
 	o.Progress = func(p string) { mu.Lock(); *phases = append(*phases, p); mu.Unlock() }
 	return o
@@ -36,27 +30,29 @@ func collectionOptions(t *testing.T, db string, phases *[]string) Options {
 
 var wantPhases = []string{"setup", "warmup", "run", "verify"}
 
+// runCollectionBench runs one of the collection benchmarks (run) on db
+// with collectionOptions and inspect as Options.Inspect, and checks the
+// phases it reported. It returns the report, the options it ran with and
+// the measured calls Inspect saw.
+func runCollectionBench[R any](t *testing.T, db string, inspect func(*testing.T, context.Context, *Inspection),
+	run func(context.Context, Options) (R, error)) (R, Options, []Checkout) {
+	t.Helper()
+	var phases []string
+	o := collectionOptions(t, db, &phases)
+	rep, seen := runInspected(t, o, inspect, run)
+	if !slices.Equal(phases, wantPhases) {
+		t.Errorf("phases %q, want %q", phases, wantPhases)
+	}
+	return rep, o, seen
+}
+
 // TestCollectionRegistrations runs RunCollections on each database and
 // checks the report and, independently of RunCollections' own checks, the
 // simulator and the store.
 func TestCollectionRegistrations(t *testing.T) {
 	for _, db := range []string{SQLite, Postgres} {
 		t.Run(db, func(t *testing.T) {
-			var phases []string
-			o := collectionOptions(t, db, &phases)
-			var seen []Checkout
-			o.Inspect = func(ctx context.Context, in *Inspection) error {
-				seen = in.Orders
-				inspectRegistrations(t, ctx, in)
-				return nil
-			}
-			rep, err := RunCollections(t.Context(), o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(phases, wantPhases) {
-				t.Errorf("phases %q, want %q", phases, wantPhases)
-			}
+			rep, o, seen := runCollectionBench(t, db, inspectRegistrations, RunCollections)
 			if rep.Registrations != collectionTestN || rep.Errors != 0 || rep.Verified != collectionTestN || len(seen) != collectionTestN {
 				t.Fatalf("registrations %d, errors %d, verified %d, inspected %d; want %d, 0, %d, %d", rep.Registrations,
 					rep.Errors, rep.Verified, len(seen), collectionTestN, collectionTestN, collectionTestN)
@@ -90,21 +86,7 @@ func TestCollectionRegistrations(t *testing.T) {
 func TestCollectionNotifications(t *testing.T) {
 	for _, db := range []string{SQLite, Postgres} {
 		t.Run(db, func(t *testing.T) {
-			var phases []string
-			o := collectionOptions(t, db, &phases)
-			var seen []Checkout
-			o.Inspect = func(ctx context.Context, in *Inspection) error {
-				seen = in.Orders
-				inspectPaid(t, ctx, in)
-				return nil
-			}
-			rep, err := RunNotifications(t.Context(), o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(phases, wantPhases) {
-				t.Errorf("phases %q, want %q", phases, wantPhases)
-			}
+			rep, o, seen := runCollectionBench(t, db, inspectPaid, RunNotifications)
 			if rep.Notifications != collectionTestN || rep.Errors != 0 || rep.Verified != collectionTestN || len(seen) != collectionTestN {
 				t.Fatalf("notifications %d, errors %d, verified %d, inspected %d; want %d, 0, %d, %d", rep.Notifications,
 					rep.Errors, rep.Verified, len(seen), collectionTestN, collectionTestN, collectionTestN)
@@ -279,14 +261,9 @@ func checkRun(t *testing.T, wall time.Duration, perSecond float64, m Machine, db
 // under rateKey, and the distributions in milliseconds.
 func checkJSON(t *testing.T, rep any, countKey, rateKey string) {
 	t.Helper()
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back map[string]any
-	if err := json.Unmarshal(b, &back); err != nil || back[countKey] != float64(collectionTestN) ||
-		back["verified"] != float64(collectionTestN) || back["errors"] != float64(0) {
-		t.Fatalf("JSON (%v): %s", err, b)
+	b, back := marshalToMap(t, rep)
+	if back[countKey] != float64(collectionTestN) || back["verified"] != float64(collectionTestN) || back["errors"] != float64(0) {
+		t.Fatalf("JSON %s", b)
 	}
 	if r, _ := back[rateKey].(float64); r <= 0 {
 		t.Errorf("JSON %s = %v", rateKey, back[rateKey])

@@ -138,9 +138,10 @@ func TestFullReportFiles(t *testing.T) {
 		for _, lat := range []time.Duration{0, ReportSlowLatency} {
 			rep.Scenarios = append(rep.Scenarios,
 				&Scenario{Name: ScenarioCard, DB: db, Latency: lat, N: 10, Concurrency: 4, PeakRSS: 50 << 20,
-					Card: &Report{Checkouts: 10, PerSecond: 250, Added: d(5 * ms), Total: d(lat + 6*ms), Gateway: d(lat + ms)}},
+					Card: &Report{Checkouts: 10, APIReport: APIReport{PerSecond: 250, Added: d(5 * ms), Total: d(lat + 6*ms), Gateway: d(lat + ms)}}},
 				&Scenario{Name: ScenarioCollection, DB: db, Latency: lat, N: 10, Concurrency: 4, PeakRSS: 60 << 20,
-					Collection: &CollectionReport{Registrations: 10, PerSecond: 300, Added: d(4 * ms), Total: d(lat + 5*ms), Gateway: d(lat + ms)}})
+					Collection: &CollectionReport{Registrations: 10, APIReport: APIReport{PerSecond: 300, Added: d(4 * ms), Total: d(lat + 5*ms),
+						Gateway: d(lat + ms)}}})
 		}
 		rep.Scenarios = append(rep.Scenarios,
 			&Scenario{Name: ScenarioNotifications, DB: db, N: 20, Notification: &NotificationReport{Notifications: 20, PerSecond: 1200}},

@@ -408,16 +408,8 @@ func RunRenewals(ctx context.Context, o RenewalOptions) (_ *RenewalReport, err e
 }
 
 func (o *RenewalOptions) normalise() error {
-	switch o.DB {
-	case "":
-		o.DB = SQLite
-	case SQLite:
-	case Postgres:
-		if o.DatabaseURL == "" {
-			return errors.New("bench: PostgreSQL needs a database URL")
-		}
-	default:
-		return fmt.Errorf("bench: unknown database %q (sqlite or postgres)", o.DB)
+	if err := normaliseDB(&o.DB, o.DatabaseURL); err != nil {
+		return err
 	}
 	if o.N <= 0 {
 		o.N = DefaultRenewalN

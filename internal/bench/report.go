@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,50 +15,64 @@ import (
 	"unicode/utf8"
 )
 
-// Report is the outcome of a run. Durations are per /pay call unless said
-// otherwise.
+// Report is the outcome of RunCard. Durations are per /pay call unless
+// said otherwise. An operation of APIReport is a checkout (an order
+// creation, a token and a /pay call), and Verified counts the checkouts
+// found charged exactly once at the simulator and captured in the store.
 type Report struct {
+	APIReport
+	// Checkouts completed and checked; Errors failed (must be 0).
+	Checkouts int
+}
+
+// APIReport is what the benchmarks of one measured API call per
+// operation report alike: RunCard (an operation is a checkout, the call
+// /pay) and RunCollections (a registration, the call /collect). They
+// differ only in the operation's name, which Report and CollectionReport
+// add with its count.
+type APIReport struct {
 	DB             string
 	DBVersion      string
 	Latency        time.Duration // added by the simulator to each gateway call
 	Jitter         time.Duration // plus up to this much more
-	N              int           // checkouts asked for
+	N              int           // operations asked for
 	Concurrency    int
 	Warmup         int
 	Jobs           bool // the job runner was running
 	IdempotencyKey bool // requests carried an Idempotency-Key
 	Analyzed       bool // the PostgreSQL schema was analysed after the warm-up
 
-	// Checkouts completed and checked; Errors failed (must be 0).
-	Checkouts    int
+	// Errors counts the failed operations (must be 0).
 	Errors       int
 	ErrorSamples []string
-	// Verified is how many completed checkouts were found charged exactly
-	// once at the simulator and captured in the store.
+	// Verified is how many completed operations were found to have
+	// taken effect exactly once at the simulator and in the store.
 	Verified int
 
-	// Wall is the measured phase's duration; PerSecond is Checkouts/Wall,
-	// each checkout being an order creation, a token and a /pay call.
+	// Wall is the measured phase's duration; PerSecond is completed
+	// operations per second of Wall, each being an order creation and the
+	// measured call (a card checkout takes a token in between).
 	Wall      time.Duration
 	PerSecond float64
 	// CPU is the CPU time this process used in the measured phase: kessai,
 	// the simulator and the shop-side client together (PostgreSQL's own
 	// processes not included). Unlike wall times it hardly depends on
-	// what else the machine runs, so CPU per checkout bounds the
-	// throughput: NumCPU / (CPU / Checkouts).
+	// what else the machine runs, so CPU per operation bounds the
+	// throughput: NumCPU / (CPU / operations).
 	CPU time.Duration
 
 	// Added is Total minus Gateway: what kessai adds, as the shop sees it
-	// (loopback hop and HTTP client included). Total is the /pay call's
-	// wall time at the client, Gateway the sum of its gateway round trips.
+	// (loopback hop and HTTP client included). Total is the measured
+	// call's wall time at the client, Gateway the sum of its gateway round
+	// trips.
 	Added, Total, Gateway Dist
 	// HandlerAdded is the handler's time minus Gateway: kessai's own work
 	// without the shop-side HTTP hop and the client's scheduling.
 	HandlerAdded Dist
-	// CreateOrder is the POST /v1/orders before each /pay.
+	// CreateOrder is the POST /v1/orders before each measured call.
 	CreateOrder Dist
-	// GatewayCalls and GatewayNewConns count the card client's calls and
-	// newly opened connections during the measured phase.
+	// GatewayCalls and GatewayNewConns count the gateway client's calls
+	// and newly opened connections during the measured phase.
 	GatewayCalls    int64
 	GatewayNewConns int64
 
@@ -76,54 +91,94 @@ func (d Dist) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON writes durations in milliseconds and snake_case names.
-func (r *Report) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		DB              string   `json:"db"`
-		DBVersion       string   `json:"db_version"`
-		LatencyMS       float64  `json:"sim_latency_ms"`
-		JitterMS        float64  `json:"sim_jitter_ms"`
-		N               int      `json:"n"`
-		Concurrency     int      `json:"concurrency"`
-		Warmup          int      `json:"warmup"`
-		Jobs            bool     `json:"job_runner"`
-		IdempotencyKey  bool     `json:"idempotency_key"`
-		Analyzed        bool     `json:"analyzed"`
-		Checkouts       int      `json:"checkouts"`
-		Errors          int      `json:"errors"`
-		ErrorSamples    []string `json:"error_samples,omitempty"`
-		Verified        int      `json:"verified"`
-		WallMS          float64  `json:"wall_ms"`
-		PerSecond       float64  `json:"checkouts_per_second"`
-		CPUPerCheckout  float64  `json:"cpu_ms_per_checkout"`
-		Added           Dist     `json:"added"`
-		Total           Dist     `json:"total"`
-		Gateway         Dist     `json:"gateway"`
-		HandlerAdded    Dist     `json:"handler_added"`
-		CreateOrder     Dist     `json:"create_order"`
-		GatewayCalls    int64    `json:"gateway_calls"`
-		GatewayNewConns int64    `json:"gateway_new_connections"`
-		Machine         Machine  `json:"machine"`
-	}{r.DB, r.DBVersion, ms(r.Latency), ms(r.Jitter), r.N, r.Concurrency, r.Warmup, r.Jobs, r.IdempotencyKey, r.Analyzed, r.Checkouts,
-		r.Errors, r.ErrorSamples, r.Verified, ms(r.Wall), r.PerSecond, ms(r.CPUPerCheckout()), r.Added, r.Total, r.Gateway, r.HandlerAdded,
-		r.CreateOrder, r.GatewayCalls, r.GatewayNewConns, r.Machine})
-}
+func (r *Report) MarshalJSON() ([]byte, error) { return r.marshalJSON("checkout", r.Checkouts) }
 
 // CPUPerCheckout is CPU divided by the completed checkouts.
-func (r *Report) CPUPerCheckout() time.Duration {
-	if r.Checkouts == 0 {
+func (r *Report) CPUPerCheckout() time.Duration { return perCall(r.CPU, r.Checkouts) }
+
+// marshalJSON writes r with durations in milliseconds and snake_case
+// names; count, the completed operations, goes under unit+"s", and the
+// rate and CPU time per operation are named after unit
+// ("checkouts_per_second", "cpu_ms_per_checkout").
+func (r *APIReport) marshalJSON(unit string, count int) ([]byte, error) {
+	fields := []jsonField{
+		{"db", r.DB}, {"db_version", r.DBVersion}, {"sim_latency_ms", ms(r.Latency)}, {"sim_jitter_ms", ms(r.Jitter)},
+		{"n", r.N}, {"concurrency", r.Concurrency}, {"warmup", r.Warmup}, {"job_runner", r.Jobs},
+		{"idempotency_key", r.IdempotencyKey}, {"analyzed", r.Analyzed}, {unit + "s", count}, {"errors", r.Errors},
+	}
+	if len(r.ErrorSamples) > 0 { // omitempty
+		fields = append(fields, jsonField{"error_samples", r.ErrorSamples})
+	}
+	fields = append(fields, []jsonField{
+		{"verified", r.Verified}, {"wall_ms", ms(r.Wall)}, {unit + "s_per_second", r.PerSecond},
+		{"cpu_ms_per_" + unit, ms(perCall(r.CPU, count))}, {"added", r.Added}, {"total", r.Total}, {"gateway", r.Gateway},
+		{"handler_added", r.HandlerAdded}, {"create_order", r.CreateOrder}, {"gateway_calls", r.GatewayCalls},
+		{"gateway_new_connections", r.GatewayNewConns}, {"machine", r.Machine},
+	}...)
+	return marshalObject(fields)
+}
+
+// jsonField is one member of a JSON object written by marshalObject.
+type jsonField struct {
+	key   string
+	value any
+}
+
+// marshalObject writes fields as one JSON object, in their order. A
+// struct's tags cannot vary, and APIReport's keys are named after the
+// operation; a map would sort the keys, changing the JSON's order.
+func marshalObject(fields []jsonField) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// perCall is cpu divided by n calls (0 for none).
+func perCall(cpu time.Duration, n int) time.Duration {
+	if n <= 0 {
 		return 0
 	}
-	return r.CPU / time.Duration(r.Checkouts)
+	return cpu / time.Duration(n)
+}
+
+// perSecond is n calls over wall (0 for no time).
+func perSecond(n int, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return float64(n) / wall.Seconds()
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
-// fill computes the figures of the measured checkouts.
-func (r *Report) fill(done []Checkout, errs *errorLog) {
-	r.Checkouts, r.Errors, r.ErrorSamples = len(done), errs.count, errs.samples
-	if r.Wall > 0 {
-		r.PerSecond = float64(len(done)) / r.Wall.Seconds()
-	}
+// fill computes the figures of the measured calls done, errs being the
+// failed ones.
+func (r *APIReport) fill(done []Checkout, errs *errorLog) {
+	r.Errors, r.ErrorSamples = errs.count, errs.samples
+	r.PerSecond = perSecond(len(done), r.Wall)
+	r.Added, r.Total, r.Gateway, r.HandlerAdded, r.CreateOrder = callDists(done)
+}
+
+// callDists summarises the measured calls: added, total, gateway, added
+// in the handler, and the order creation before each call.
+func callDists(done []Checkout) (added, total, gateway, handlerAdded, createOrder Dist) {
 	pick := func(f func(Checkout) time.Duration) Dist {
 		v := make([]time.Duration, len(done))
 		for i, c := range done {
@@ -131,11 +186,10 @@ func (r *Report) fill(done []Checkout, errs *errorLog) {
 		}
 		return summarise(v)
 	}
-	r.Added = pick(Checkout.Added)
-	r.Total = pick(func(c Checkout) time.Duration { return c.Total })
-	r.Gateway = pick(func(c Checkout) time.Duration { return c.Gateway })
-	r.HandlerAdded = pick(func(c Checkout) time.Duration { return c.Handler - c.Gateway })
-	r.CreateOrder = pick(func(c Checkout) time.Duration { return c.CreateOrder })
+	return pick(Checkout.Added), pick(func(c Checkout) time.Duration { return c.Total }),
+		pick(func(c Checkout) time.Duration { return c.Gateway }),
+		pick(func(c Checkout) time.Duration { return c.Handler - c.Gateway }),
+		pick(func(c Checkout) time.Duration { return c.CreateOrder })
 }
 
 func summarise(v []time.Duration) Dist {
@@ -208,56 +262,84 @@ func loadAvg() string {
 
 // WriteTable prints the report for people.
 func (r *Report) WriteTable(w io.Writer) error {
-	m := r.Machine
-	jobs := "on"
-	if !r.Jobs {
-		jobs = "off"
-	}
-	idem := "yes"
-	if !r.IdempotencyKey {
-		idem = "no"
-	}
-	lat := r.Latency.String()
-	if r.Jitter > 0 {
-		lat += " + [0, " + r.Jitter.String() + ")"
-	}
-	fmt.Fprintf(w, "card checkout through the API: %s (%s), simulator latency %s\n", r.DB, r.DBVersion, lat)
-	analyzed := ""
-	if r.Analyzed {
-		analyzed = ", ANALYZE after the warm-up"
-	}
-	fmt.Fprintf(w, "  %d checkouts, concurrency %d, warm-up %d, job runner %s, Idempotency-Key %s%s\n", r.N, r.Concurrency, r.Warmup, jobs, idem, analyzed)
-	fmt.Fprintf(w, "  machine: %d CPUs, %s, %s/%s, %s, load %s → %s\n\n", m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.LoadAvgBefore, m.LoadAvgAfter)
-	fmt.Fprintf(w, "  %-24s %8s %8s %8s %8s %8s\n", "ms", "p50", "p90", "p99", "max", "mean")
-	for _, row := range []struct {
-		name string
-		d    Dist
-	}{
+	return r.writeTable(w, "card checkout through the API", "checkout", r.Checkouts, "total /pay", "gateway")
+}
+
+// writeTable prints r for people: title heads it, unit names an
+// operation, count is the completed ones, and totalRow and gatewayRow
+// name the measured call's rows of the latency table.
+func (r *APIReport) writeTable(w io.Writer, title, unit string, count int, totalRow, gatewayRow string) error {
+	fmt.Fprintf(w, "%s: %s (%s), simulator latency %s\n", title, r.DB, r.DBVersion, latencyText(r.Latency, r.Jitter))
+	fmt.Fprintf(w, "  %d %ss, concurrency %d, warm-up %d, job runner %s, Idempotency-Key %s%s\n", r.N, unit, r.Concurrency,
+		r.Warmup, onOff(r.Jobs, "on", "off"), onOff(r.IdempotencyKey, "yes", "no"), onOff(r.Analyzed, ", ANALYZE after the warm-up", ""))
+	writeMachine(w, r.Machine)
+	writeDists(w, 24, []distRow{
 		{"added (total − gateway)", r.Added},
-		{"total /pay", r.Total},
-		{"gateway", r.Gateway},
+		{totalRow, r.Total},
+		{gatewayRow, r.Gateway},
 		{"added in handler", r.HandlerAdded},
 		{"create order", r.CreateOrder},
-	} {
-		d := row.d
-		// %-24s counts bytes; pad by runes so "−" does not shift the row.
-		pad := strings.Repeat(" ", max(0, 24-utf8.RuneCountInString(row.name)))
-		fmt.Fprintf(w, "  %s%s %8.2f %8.2f %8.2f %8.2f %8.2f\n", row.name, pad, ms(d.P50), ms(d.P90), ms(d.P99), ms(d.Max), ms(d.Mean))
+	})
+	fmt.Fprintf(w, "\n  %ss/s: %.0f  (%d in %s)\n", unit, r.PerSecond, count, r.Wall.Round(time.Millisecond))
+	if c := perCall(r.CPU, count); c > 0 {
+		fmt.Fprintf(w, "  CPU of this process: %.2f ms per %s (kessai, simulator and client; at most %.0f %ss/s on %d CPUs)\n",
+			ms(c), unit, float64(r.Machine.CPUs)/c.Seconds(), unit, r.Machine.CPUs)
 	}
-	perCall := 0.0
-	if r.Checkouts > 0 {
-		perCall = float64(r.GatewayCalls) / float64(r.Checkouts)
-	}
-	fmt.Fprintf(w, "\n  checkouts/s: %.0f  (%d in %s)\n", r.PerSecond, r.Checkouts, r.Wall.Round(time.Millisecond))
-	if c := r.CPUPerCheckout(); c > 0 {
-		fmt.Fprintf(w, "  CPU of this process: %.2f ms per checkout (kessai, simulator and client; at most %.0f checkouts/s on %d CPUs)\n",
-			ms(c), float64(r.Machine.CPUs)/c.Seconds(), r.Machine.CPUs)
-	}
-	fmt.Fprintf(w, "  gateway calls: %d (%.1f per checkout), new gateway connections: %d\n", r.GatewayCalls, perCall, r.GatewayNewConns)
+	fmt.Fprintf(w, "  gateway calls: %d (%.1f per %s), new gateway connections: %d\n", r.GatewayCalls,
+		callsPer(r.GatewayCalls, count), unit, r.GatewayNewConns)
 	fmt.Fprintf(w, "  errors: %d, verified at the simulator and in the store: %d\n", r.Errors, r.Verified)
-	for _, s := range r.ErrorSamples {
-		fmt.Fprintf(w, "    %s\n", s)
-	}
+	writeErrorSamples(w, r.ErrorSamples)
 	_, err := fmt.Fprintln(w)
 	return err
+}
+
+// distRow is one line of a report's latency table.
+type distRow struct {
+	name string
+	d    Dist
+}
+
+// writeDists prints a latency table with the names in a column of width
+// runes (not bytes: "−" is three bytes wide in UTF-8).
+func writeDists(w io.Writer, width int, rows []distRow) {
+	fmt.Fprintf(w, "  %s %8s %8s %8s %8s %8s\n", "ms"+strings.Repeat(" ", width-2), "p50", "p90", "p99", "max", "mean")
+	for _, row := range rows {
+		d := row.d
+		pad := strings.Repeat(" ", max(0, width-utf8.RuneCountInString(row.name)))
+		fmt.Fprintf(w, "  %s%s %8.2f %8.2f %8.2f %8.2f %8.2f\n", row.name, pad, ms(d.P50), ms(d.P90), ms(d.P99), ms(d.Max), ms(d.Mean))
+	}
+}
+
+func onOff(b bool, on, off string) string {
+	if b {
+		return on
+	}
+	return off
+}
+
+// latencyText is the simulator's latency, with its jitter if any.
+func latencyText(latency, jitter time.Duration) string {
+	s := latency.String()
+	if jitter > 0 {
+		s += " + [0, " + jitter.String() + ")"
+	}
+	return s
+}
+
+func writeMachine(w io.Writer, m Machine) {
+	fmt.Fprintf(w, "  machine: %d CPUs, %s, %s/%s, %s, load %s → %s\n\n", m.CPUs, m.CPUModel, m.OS, m.Arch, m.Go, m.LoadAvgBefore, m.LoadAvgAfter)
+}
+
+func writeErrorSamples(w io.Writer, samples []string) {
+	for _, s := range samples {
+		fmt.Fprintf(w, "    %s\n", s)
+	}
+}
+
+// callsPer is a calls over b operations (0 for none).
+func callsPer(a int64, b int) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }

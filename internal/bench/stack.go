@@ -429,77 +429,103 @@ type payAnswer struct {
 	} `json:"payment"`
 }
 
-// checkout runs one checkout as a shop's backend would: create the order,
-// get a token (the shopper's browser does that against the gateway, so it
-// is outside the timed window), pay.
-func (st *stack) checkout(ctx context.Context) (Checkout, error) {
-	var co Checkout
+// cardBilling is the guest's billing identity of a card checkout (a
+// card needs no kana names or phone number, unlike collectionBilling).
+var cardBilling = map[string]any{"last_name": "山田", "first_name": "太郎", "email": "taro@example.jp"}
+
+// createOrder creates an order as a shop's backend does, POST /v1/orders
+// billed to billing, and returns its id and the call's wall time (the
+// CreateOrder figure of a checkout or a registration).
+func (st *stack) createOrder(ctx context.Context, billing map[string]any) (id string, took time.Duration, err error) {
 	body, err := json.Marshal(orderRequest{ShopOrderID: "bench-" + newKey()[:20], Amount: DefaultAmount,
 		Items:     []orderItem{{Name: "ベンチマーク商品", Quantity: 1, UnitAmount: DefaultAmount}},
-		Billing:   map[string]any{"last_name": "山田", "first_name": "太郎", "email": "taro@example.jp"},
+		Billing:   billing,
 		ReturnURL: "https://shop.example/thanks"})
 	if err != nil {
-		return co, err
+		return "", 0, err
 	}
 	req, err := st.request(ctx, "/v1/orders", body)
 	if err != nil {
-		return co, err
+		return "", 0, err
 	}
 	t0 := time.Now()
 	status, ans, err := st.do(req)
-	co.CreateOrder = time.Since(t0)
+	took = time.Since(t0)
 	if err != nil {
-		return co, fmt.Errorf("create order: %w", err)
+		return "", took, fmt.Errorf("create order: %w", err)
 	}
 	var order struct {
 		ID string `json:"id"`
 	}
 	if status != http.StatusCreated || json.Unmarshal(ans, &order) != nil || order.ID == "" {
-		return co, fmt.Errorf("create order: HTTP %d: %s", status, snippet(ans))
+		return "", took, fmt.Errorf("create order: HTTP %d: %s", status, snippet(ans))
 	}
-	co.OrderID = order.ID
+	return order.ID, took, nil
+}
+
+// probed sends req under a fresh probe and returns the answer with the
+// call's wall time and its probe, complete once the handler has returned.
+func (st *stack) probed(req *http.Request) (status int, body []byte, total time.Duration, p *probe, err error) {
+	p = &probe{done: make(chan struct{})}
+	id := newKey()
+	req.Header.Set(probeHeader, id)
+	st.probes.Store(id, p)
+	defer st.probes.Delete(id)
+	began := time.Now()
+	status, body, err = st.do(req)
+	total = time.Since(began)
+	if err != nil {
+		return 0, nil, total, p, err
+	}
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		return status, body, total, p, errors.New("the handler did not finish after answering")
+	}
+	return status, body, total, p, nil
+}
+
+// checkout runs one checkout as a shop's backend would: create the order,
+// get a token (the shopper's browser does that against the gateway, so it
+// is outside the timed window), pay. Only the /pay call is probed.
+func (st *stack) checkout(ctx context.Context) (Checkout, error) {
+	var co Checkout
+	orderID, took, err := st.createOrder(ctx, cardBilling)
+	co.CreateOrder = took
+	if err != nil {
+		return co, err
+	}
+	co.OrderID = orderID
 
 	tok, err := st.sim.IssueToken(st.merchantID, "test", Card, cardExp, "", "")
 	if err != nil {
 		return co, fmt.Errorf("token: %w", err)
 	}
-	body, err = json.Marshal(map[string]string{"token": tok, "card_prefix": cardPrefix})
+	body, err := json.Marshal(map[string]string{"token": tok, "card_prefix": cardPrefix})
 	if err != nil {
 		return co, err
 	}
-	req, err = st.request(ctx, "/v1/orders/"+url.PathEscape(order.ID)+"/pay", body)
+	req, err := st.request(ctx, "/v1/orders/"+url.PathEscape(orderID)+"/pay", body)
 	if err != nil {
 		return co, err
 	}
-	p := &probe{done: make(chan struct{})}
-	id := newKey()
-	req.Header.Set(probeHeader, id)
-	st.probes.Store(id, p)
-	defer st.probes.Delete(id)
-
-	t1 := time.Now()
-	status, ans, err = st.do(req)
-	co.Total = time.Since(t1)
+	status, ans, total, p, err := st.probed(req)
+	co.Total = total
 	if err != nil {
-		return co, fmt.Errorf("pay %s: %w", order.ID, err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(time.Minute):
-		return co, fmt.Errorf("pay %s: the handler did not finish after answering", order.ID)
+		return co, fmt.Errorf("pay %s: %w", orderID, err)
 	}
 	co.Gateway, co.GatewayCalls, co.Handler = time.Duration(p.gateway.Load()), int(p.calls.Load()), p.handler
 	var res payAnswer
 	if status != http.StatusOK || json.Unmarshal(ans, &res) != nil {
-		return co, fmt.Errorf("pay %s: HTTP %d: %s", order.ID, status, snippet(ans))
+		return co, fmt.Errorf("pay %s: HTTP %d: %s", orderID, status, snippet(ans))
 	}
 	if res.Status != cardpay.StatusSucceeded || res.Payment == nil || res.Payment.State != string(kessai.PaymentCaptured) {
-		return co, fmt.Errorf("pay %s: not captured: %s", order.ID, snippet(ans))
+		return co, fmt.Errorf("pay %s: not captured: %s", orderID, snippet(ans))
 	}
 	if co.GatewayCalls == 0 {
 		// The probe did not reach the gateway calls: the figures would
 		// count the gateway as kessai's own time.
-		return co, fmt.Errorf("pay %s: no gateway call was observed", order.ID)
+		return co, fmt.Errorf("pay %s: no gateway call was observed", orderID)
 	}
 	co.PaymentID = res.Payment.ID
 	return co, nil

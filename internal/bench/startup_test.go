@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -65,30 +63,14 @@ func TestRunStartup(t *testing.T) {
 		t.Errorf("RSS %d/%d where /proc has none", rep.RSSReady, rep.RSSIdle)
 	}
 
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	b, got := marshalToMap(t, rep)
 	restart, _ := got["restart"].(map[string]any)
 	if got["runs"] != 2.0 || got["first_start_ms"] != ms(rep.FirstStart) || restart == nil || restart["p50_ms"] != ms(rep.Restart.P50) ||
 		got["rss_ready_bytes"] != float64(rep.RSSReady) {
 		t.Errorf("JSON %s", b)
 	}
 
-	var out bytes.Buffer
-	if err := rep.WriteTable(&out); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"2 runs", "first start", "restart, exec to ready (1)", "shutdown, SIGTERM to exit (2)", "peak RSS"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, out.String())
-		}
-	}
-	t.Logf("\n%s", out.String())
+	checkTable(t, rep, "2 runs", "first start", "restart, exec to ready (1)", "shutdown, SIGTERM to exit (2)", "peak RSS")
 }
 
 // fakeKessai writes a shell script standing in for the binary.

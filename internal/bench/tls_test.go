@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -58,30 +56,14 @@ func TestRunTLS(t *testing.T) {
 		t.Errorf("machine %+v", rep.Machine)
 	}
 
-	b, err := json.Marshal(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	b, got := marshalToMap(t, rep)
 	pooled, _ := got["pooled"].(map[string]any)
 	if got["n"] != float64(n) || got["new_handshake_new_connections"] != float64(n) || pooled == nil ||
 		pooled["p50_ms"] != ms(rep.Pooled.P50) || got["new_handshake_cpu_ms_per_call"] != ms(rep.HandshakeCPU) {
 		t.Errorf("JSON %s", b)
 	}
 
-	var out bytes.Buffer
-	if err := rep.WriteTable(&out); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"TLS 1.2", "pooled keep-alive", "new handshake per call", "200 calls each", "4 alternating rounds"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, out.String())
-		}
-	}
-	t.Logf("\n%s", out.String())
+	checkTable(t, rep, "TLS 1.2", "pooled keep-alive", "new handshake per call", "200 calls each", "4 alternating rounds")
 }
 
 // TestRunTLSCancel checks that a cancelled context ends the run with the
