@@ -3,16 +3,14 @@ package chaostest
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the PostgreSQL dump
-	_ "modernc.org/sqlite"             // the "sqlite" driver, for the SQLite dump
+	_ "modernc.org/sqlite"             // the "sqlite" driver, for River's job table (main_test.go)
 
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/internal/leakscan"
@@ -102,7 +100,7 @@ func (r *run) leakScan(ctx context.Context, snap *snapshot) []leakFinding {
 		}
 		out = append(out, f...)
 		t.Logf("raw scan: %v", time.Since(t0))
-		dump, err := dumpSQLite(ctx, filepath.Join(c.dataDir, "kessai.db"))
+		dump, err := leakscan.DumpSQLite(ctx, filepath.Join(c.dataDir, "kessai.db"))
 		t.Logf("dump: %v (%d bytes)", time.Since(t0), len(dump))
 		if err != nil {
 			t.Errorf("leak scan: %v", err)
@@ -141,87 +139,6 @@ func (r *run) leakScan(ctx context.Context, snap *snapshot) []leakFinding {
 		out = append(out, f...)
 	}
 	return out
-}
-
-// dumpSQLite renders every row of every table of the SQLite database,
-// opened read-only beside the running kessai (WAL mode lets it), as
-// text: columns separated, blobs (sealed secrets) in base64.
-func dumpSQLite(ctx context.Context, path string) ([]byte, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if len(tables) == 0 {
-		return nil, fmt.Errorf("no tables in %s", path)
-	}
-	var b strings.Builder
-	for _, tbl := range tables {
-		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM %q`, tbl))
-		if err != nil {
-			return nil, err
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			b.WriteString(tbl + ":")
-			for i, v := range vals {
-				switch v := v.(type) {
-				case []byte:
-					if printableText(v) {
-						fmt.Fprintf(&b, " | %s=%s", cols[i], v)
-					} else {
-						fmt.Fprintf(&b, " | %s=%s", cols[i], base64.StdEncoding.EncodeToString(v))
-					}
-				default:
-					fmt.Fprintf(&b, " | %s=%v", cols[i], v)
-				}
-			}
-			b.WriteString("\n")
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return []byte(b.String()), nil
-}
-
-// printableText reports whether a blob is text (JSON, say) rather than
-// sealed bytes.
-func printableText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\n' && c != '\t' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 // dumpPostgres renders every row of every table of the URL's schema as

@@ -17,11 +17,21 @@ import (
 	"github.com/kessai/kessai/internal/browsertest"
 )
 
+// TestMain ends with the leak scan of what the browser tests made kessai
+// write (leak_test.go).
 func TestMain(m *testing.M) {
+	startLeakScan()
 	code := m.Run()
 	browsertest.Stop()
-	os.Exit(code)
+	os.Exit(leaks.Finish(code))
 }
+
+// Passwords the login and CSRF tests type besides adminPassword: they
+// must not be kept or logged either.
+const (
+	wrongPassword = "wrong password!"
+	newPassphrase = "a brand new passphrase"
+)
 
 // tab is an operator's browser tab on the env's console.
 type tab struct {
@@ -29,8 +39,11 @@ type tab struct {
 	e *env
 }
 
+// newTab opens a tab on the env's console. The env joins the leak scan
+// first, so that its log is taken once the tab is closed.
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
+	trackLeaks(leaks, t, e)
 	return &tab{Tab: browsertest.NewTab(t, e.url), e: e}
 }
 
@@ -63,7 +76,7 @@ func TestBrowserLoginLogout(t *testing.T) {
 		t.Fatalf("not sent to the login page: %s", p)
 	}
 	b.TypeInto("email", adminEmail)
-	b.TypeInto("password", "wrong password!")
+	b.TypeInto("password", wrongPassword)
 	b.Click("login-submit")
 	if msg := b.WaitError(); !strings.Contains(msg, "ログイン名またはパスワードが正しくありません。") {
 		t.Fatalf("error %q", msg)
@@ -90,8 +103,8 @@ func TestBrowserCSRFRejected(t *testing.T) {
 	// carries none or a guessed one) is refused and changes nothing.
 	b.Do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#password-form input[name=csrf]').value = 'forged'`))
 	b.TypeInto("current_password", adminPassword)
-	b.TypeInto("new_password", "a brand new passphrase")
-	b.TypeInto("confirm_password", "a brand new passphrase\n")
+	b.TypeInto("new_password", newPassphrase)
+	b.TypeInto("confirm_password", newPassphrase+"\n")
 	if msg := b.Text("#error-message"); !strings.Contains(msg, "不正なリクエスト") {
 		t.Fatalf("forged form: %q", msg)
 	}

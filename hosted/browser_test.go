@@ -27,11 +27,20 @@ import (
 	"github.com/kessai/kessai/internal/browsertest"
 )
 
+// TestMain ends with the leak scan of what the browser tests made kessai
+// write (leak_test.go).
 func TestMain(m *testing.M) {
+	startLeakScan()
 	code := m.Run()
 	browsertest.Stop()
-	os.Exit(code)
+	os.Exit(leaks.Finish(code))
 }
+
+// The other brands' numbers the installment test types.
+const (
+	mastercardOK = "5123000000000001"
+	discoverOK   = "6011000000000004"
+)
 
 // tab is one browser tab of a test (package internal/browsertest) with
 // the shop's env.
@@ -40,9 +49,11 @@ type tab struct {
 	e *env
 }
 
-// newTab opens a tab in a fresh browser context.
+// newTab opens a tab in a fresh browser context. The env joins the leak
+// scan first, so that its log is taken once the tab is closed.
 func newTab(t *testing.T, e *env) *tab {
 	t.Helper()
+	trackLeaks(leaks, t, e)
 	return &tab{Tab: browsertest.NewTab(t, e.url), e: e}
 }
 
@@ -267,11 +278,11 @@ func TestBrowserInstallments(t *testing.T) {
 		want   []string
 	}{
 		{visaOK, all},
-		{"5123000000000001", all},
+		{mastercardOK, all},
 		{jcbOK, all},
 		{amexOK, []string{"01", "03", "05", "06", "10", "12", "15", "18", "20", "24"}},
 		{dinersOK, []string{"01", "88"}},
-		{"6011000000000004", []string{"01"}},
+		{discoverOK, []string{"01"}},
 	} {
 		b.TypeInto("cc-number", c.number)
 		got := b.payTypes()

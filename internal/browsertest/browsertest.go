@@ -8,7 +8,8 @@
 // failure: `apt-get install -y chromium fonts-noto-cjk`. A failing test
 // leaves a screenshot in its artifact directory (go test -artifacts, or
 // $KESSAI_ARTIFACTS). Every Content-Security-Policy violation on the
-// tested server's pages fails the test.
+// tested server's pages fails the test. A suite ends with a leak scan of
+// what the stack under test wrote (Leaks).
 package browsertest
 
 import (
