@@ -3,7 +3,6 @@ package chaostest
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,45 +141,12 @@ func (r *run) leakScan(ctx context.Context, snap *snapshot) []leakFinding {
 }
 
 // dumpPostgres renders every row of every table of the URL's schema as
-// JSON text.
+// JSON text (leakscan.DumpPostgres).
 func dumpPostgres(ctx context.Context, dbURL string) ([]byte, error) {
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if len(tables) == 0 {
-		return nil, fmt.Errorf("no tables in the schema of %s", dbURL)
-	}
-	var b strings.Builder
-	for _, tbl := range tables {
-		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT row_to_json(t)::text FROM %q t`, tbl))
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			b.WriteString(tbl + ": " + s + "\n")
-		}
-		rows.Close()
-	}
-	return []byte(b.String()), nil
+	return leakscan.DumpPostgres(ctx, db)
 }

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -269,4 +270,32 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return os.WriteFile(to, b, 0o600)
+}
+
+// CheckPlanted is the second half of a suite's planted-leak test: it scans
+// what l collected and fails t unless every wanted finding ("place: what",
+// as FindingPlace and Finding.What name them) is reported and none of the
+// planted secrets appears in the report itself.
+func CheckPlanted(t testing.TB, l *Leaks, want, secrets []string) {
+	t.Helper()
+	fs, err := l.Scan(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	WriteFindings(&report, fs)
+	var got []string
+	for _, f := range fs {
+		got = append(got, FindingPlace(f)+": "+f.What)
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %q; report:\n%s", w, report.String())
+		}
+	}
+	for _, v := range secrets {
+		if strings.Contains(report.String(), v) {
+			t.Errorf("the report shows a secret:\n%s", report.String())
+		}
+	}
 }

@@ -61,20 +61,10 @@ func DumpSQLite(ctx stdcontext.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	tables, err := tableNames(ctx, db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("no tables in %s", path)
 	}
@@ -131,4 +121,57 @@ func printableText(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// DumpPostgres renders every row of every table of db's current schema
+// (search_path) as JSON text, one line per row: what a leak in a
+// PostgreSQL installation's data would look like to anyone reading it.
+func DumpPostgres(ctx stdcontext.Context, db *sql.DB) ([]byte, error) {
+	tables, err := tableNames(ctx, db, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("no tables in the current schema")
+	}
+	var b strings.Builder
+	for _, tbl := range tables {
+		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT row_to_json(t)::text FROM %q t`, tbl))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			b.WriteString(tbl + ": " + s + "\n")
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+// tableNames runs a query listing table names, one per row.
+func tableNames(ctx stdcontext.Context, db *sql.DB, query string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		tables = append(tables, n)
+	}
+	return tables, rows.Err()
 }
