@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,35 +18,11 @@ import (
 	"github.com/kessai/kessai/service"
 )
 
-// fuzzTB is the testing.TB a fuzz target's env is built with: the env's
-// logger writes to its T, and a fuzz target's *testing.F may not be
-// logged to once the fuzzing runs. It drops the log but counts the
-// recovered panics the receiver logs, so they fail the iteration.
-type fuzzTB struct {
-	testing.TB
-	panics atomic.Int64
-	mu     sync.Mutex
-	last   string
-}
-
-func (q *fuzzTB) Log(args ...any) { q.saw(fmt.Sprint(args...)) }
-
-func (q *fuzzTB) Logf(format string, args ...any) { q.saw(fmt.Sprintf(format, args...)) }
-
-func (q *fuzzTB) saw(s string) {
-	if strings.Contains(s, "panic") {
-		q.mu.Lock()
-		q.last = s
-		q.mu.Unlock()
-		q.panics.Add(1)
-	}
-}
-
 // returnEnv is a shop whose checkouts send the browser to the gateway:
 // 3-D Secure (E5) or link type (E6).
 type returnEnv struct {
 	*env
-	tb     *fuzzTB
+	tb     *paytest.FuzzTB
 	cipher *escott.Cipher
 	// recv is the receiver, called in the fuzzing goroutine (through a
 	// server, which connection is reused would make coverage noisy).
@@ -70,7 +45,7 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func newReturnEnv(f *testing.F, link bool) *returnEnv {
-	tb := &fuzzTB{TB: f}
+	tb := paytest.NewFuzzTB(f)
 	opt := withCard("three_ds", true)
 	if link {
 		opt = withCard("link_type", true)
@@ -164,16 +139,14 @@ func FuzzBrowserReturn(f *testing.F) {
 		}
 		plain = strings.ReplaceAll(plain, "@mid", paytest.DemoID)
 		ev := e.cipher.EncryptString(plain)
-		before := e.tb.panics.Load()
+		before := e.tb.Panics()
 		r := httptest.NewRequest("POST", e.Recv+"/escott/notify", strings.NewReader(url.Values{"EncryptValue": {ev}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		e.recv.ServeHTTP(w, r)
 		res, body := w.Result(), w.Body.Bytes()
-		if n := e.tb.panics.Load(); n != before {
-			e.tb.mu.Lock()
-			defer e.tb.mu.Unlock()
-			t.Fatalf("return %q: recovered panic: %s", plain, e.tb.last)
+		if n := e.tb.Panics(); n != before {
+			t.Fatalf("return %q: recovered panic: %s", plain, e.tb.LastPanic())
 		}
 		loc := res.Header.Get("Location")
 		if res.StatusCode >= 500 || strings.Contains(loc, "error=internal_error") || bytes.Contains(body, []byte("internal_error")) {

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,29 +22,6 @@ import (
 	"github.com/kessai/kessai/service"
 	"github.com/kessai/kessai/subscription"
 )
-
-// fzTB is the testing.TB the fuzz env is built with: the env's logger
-// writes to its T, which a running fuzz target's *testing.F may not be.
-// It drops the log but counts the logged panics.
-type fzTB struct {
-	testing.TB
-	panics atomic.Int64
-	mu     sync.Mutex
-	last   string
-}
-
-func (q *fzTB) Log(args ...any) { q.saw(fmt.Sprint(args...)) }
-
-func (q *fzTB) Logf(format string, args ...any) { q.saw(fmt.Sprintf(format, args...)) }
-
-func (q *fzTB) saw(s string) {
-	if strings.Contains(s, "panic") {
-		q.mu.Lock()
-		q.last = s
-		q.mu.Unlock()
-		q.panics.Add(1)
-	}
-}
 
 // fzSim hands every gateway call to the simulator in process, whatever
 // the URL: a fuzzed settings form may switch the shop to production, and
@@ -172,7 +148,7 @@ func FuzzConsole(f *testing.F) {
 		f.Add(uint8(i), "", true)
 	}
 
-	tb := &fzTB{TB: f}
+	tb := paytest.NewFuzzTB(f)
 	var s atomic.Pointer[sim.Server]
 	e := paytest.Start(tb, paytest.Options{Transport: func(http.RoundTripper) http.RoundTripper { return fzSim{&s} }})
 	s.Store(e.Sim)
@@ -314,13 +290,11 @@ func FuzzConsole(f *testing.F) {
 		if en {
 			r.AddCookie(&http.Cookie{Name: "kessai_admin_lang", Value: "en"})
 		}
-		before := tb.panics.Load()
+		before := tb.Panics()
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, r)
-		if tb.panics.Load() != before {
-			tb.mu.Lock()
-			defer tb.mu.Unlock()
-			t.Fatalf("%s %s %q: recovered panic: %s", method, target, form, tb.last)
+		if tb.Panics() != before {
+			t.Fatalf("%s %s %q: recovered panic: %s", method, target, form, tb.LastPanic())
 		}
 		if w.Code >= 500 {
 			t.Fatalf("%s %s %q: HTTP %d\n%s", method, target, form, w.Code, w.Body)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,29 +19,6 @@ import (
 	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/service"
 )
-
-// fuzzTB is the testing.TB the fuzz env is built with: the env's logger
-// writes to its T, which a running fuzz target's *testing.F may not be.
-// It drops the log but counts the panics the receiver recovers from.
-type fuzzTB struct {
-	testing.TB
-	panics atomic.Int64
-	mu     sync.Mutex
-	last   string
-}
-
-func (q *fuzzTB) Log(args ...any) { q.saw(fmt.Sprint(args...)) }
-
-func (q *fuzzTB) Logf(format string, args ...any) { q.saw(fmt.Sprintf(format, args...)) }
-
-func (q *fuzzTB) saw(s string) {
-	if strings.Contains(s, "panic") {
-		q.mu.Lock()
-		q.last = s
-		q.mu.Unlock()
-		q.panics.Add(1)
-	}
-}
 
 // inProcess hands the gateway's requests straight to the simulator:
 // without sockets, whose timing would make the fuzzer's coverage noisy.
@@ -81,7 +57,7 @@ func FuzzNotification(f *testing.F) {
 	f.Add(true, "EncryptValue=AAAA&MerchantId=@mid")
 	f.Add(true, "")
 
-	tb := &fuzzTB{TB: f}
+	tb := paytest.NewFuzzTB(f)
 	var s atomic.Pointer[sim.Server]
 	e := paytest.Start(tb, paytest.Options{
 		Sim:       func(c *sim.Config) { c.NotifyRetry = []time.Duration{10 * time.Millisecond} },
@@ -146,13 +122,11 @@ func FuzzNotification(f *testing.F) {
 			r = httptest.NewRequest("POST", e.Recv+"/escott/notify", strings.NewReader(fields))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		before := tb.panics.Load()
+		before := tb.Panics()
 		w := httptest.NewRecorder()
 		recv.ServeHTTP(w, r)
-		if tb.panics.Load() != before {
-			tb.mu.Lock()
-			defer tb.mu.Unlock()
-			t.Fatalf("%q: recovered panic: %s", fields, tb.last)
+		if tb.Panics() != before {
+			t.Fatalf("%q: recovered panic: %s", fields, tb.LastPanic())
 		}
 		if w.Code >= 500 {
 			t.Fatalf("%q: HTTP %d %s", fields, w.Code, w.Body)

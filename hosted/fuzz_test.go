@@ -8,38 +8,15 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kessai/kessai"
 	"github.com/kessai/kessai/hosted"
+	"github.com/kessai/kessai/internal/paytest"
 	"github.com/kessai/kessai/service"
 )
-
-// fzTB is the testing.TB the fuzz env is built with: the env shows its
-// warnings through T.Log, which a running fuzz target's *testing.F may
-// not be called. It drops them but counts the logged panics.
-type fzTB struct {
-	testing.TB
-	panics atomic.Int64
-	mu     sync.Mutex
-	last   string
-}
-
-func (q *fzTB) Log(args ...any) { q.saw(fmt.Sprint(args...)) }
-
-func (q *fzTB) Logf(format string, args ...any) { q.saw(fmt.Sprintf(format, args...)) }
-
-func (q *fzTB) saw(s string) {
-	if strings.Contains(s, "panic") {
-		q.mu.Lock()
-		q.last = s
-		q.mu.Unlock()
-		q.panics.Add(1)
-	}
-}
 
 var fzCSRF = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 
@@ -81,7 +58,7 @@ func FuzzHostedPages(f *testing.F) {
 	f.Add(uint8(4), "t=e30.AAAA", "")
 	f.Add(uint8(4), "t=", "")
 
-	tb := &fzTB{TB: f}
+	tb := paytest.NewFuzzTB(f)
 	e := newEnv(tb, withCollection(), withCard("members", true, "installments", "installments_bonus"))
 	const customer = "cus_fz"
 	e.saveCard(customer, visaOK)
@@ -160,13 +137,11 @@ func FuzzHostedPages(f *testing.F) {
 		for _, c := range cookies {
 			r.AddCookie(c)
 		}
-		before := tb.panics.Load()
+		before := tb.Panics()
 		w := httptest.NewRecorder()
 		e.h.ServeHTTP(w, r)
-		if tb.panics.Load() != before {
-			tb.mu.Lock()
-			defer tb.mu.Unlock()
-			t.Fatalf("%s %s %q %q: recovered panic: %s", method, target, query, form, tb.last)
+		if tb.Panics() != before {
+			t.Fatalf("%s %s %q %q: recovered panic: %s", method, target, query, form, tb.LastPanic())
 		}
 		if w.Code >= 500 || strings.Contains(w.Header().Get("Location"), "internal_error") || strings.Contains(w.Body.String(), "internal_error") {
 			t.Fatalf("%s %s %q %q: HTTP %d %s\n%s", method, target, query, form, w.Code, w.Header().Get("Location"), w.Body)
