@@ -106,7 +106,11 @@ type SubscriptionStore interface {
 	ListSubscriptions(ctx context.Context, shopID string, f SubscriptionFilter, page Page) ([]Subscription, error)
 	// UpdateSubscription writes every mutable field if the stored row's
 	// UpdatedAt is still expectedUpdatedAt, else ErrConflict: two engines
-	// (or an engine and an operator) cannot overwrite each other.
+	// (or an engine and an operator) cannot overwrite each other. UpdatedAt
+	// is the compare-and-set token, so it always moves forward: a
+	// UpdatedAt not after expectedUpdatedAt (a clock that did not move
+	// between two updates) is stored, and set in s, as expectedUpdatedAt
+	// plus one microsecond.
 	UpdateSubscription(ctx context.Context, s *Subscription, expectedUpdatedAt time.Time) error
 	// ListSubscriptionsToWake lists subscriptions (any shop) whose WakeAt
 	// is set and not after now, soonest first.

@@ -105,6 +105,13 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub *kessai.Subscription
 	if err != nil {
 		return err
 	}
+	if micros(sub.UpdatedAt) <= micros(expected) {
+		// updated_at is the compare-and-set token: were it written
+		// unchanged (a frozen or coarse clock), a second writer holding
+		// the same version would match the new row too and both would
+		// win.
+		sub.UpdatedAt = fromMicros(micros(expected) + 1)
+	}
 	normSubscription(sub)
 	n, err := s.execN(ctx, `UPDATE subscriptions SET description = ?, amount = ?, virtual = ?, status = ?, interval_unit = ?,
 		interval_count = ?, anchor_day = ?, trial_end = ?, end_at = ?, max_payments = ?, first_billing_at = ?, period = ?,
