@@ -20,7 +20,7 @@ import (
 // TestMain ends with the leak scan of what the browser tests made kessai
 // write (leak_test.go).
 func TestMain(m *testing.M) {
-	startLeakScan()
+	leaks = browsertest.StartScan(leakRules())
 	code := m.Run()
 	browsertest.Stop()
 	os.Exit(leaks.Finish(code))

@@ -12,7 +12,6 @@ package console_test
 import (
 	"bytes"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -22,23 +21,10 @@ import (
 	"github.com/kessai/kessai/internal/browsertest"
 	"github.com/kessai/kessai/internal/leakscan"
 	"github.com/kessai/kessai/internal/paytest"
-	"github.com/kessai/kessai/internal/testdb"
 )
 
 // leaks is the suite's scan.
 var leaks *browsertest.Leaks
-
-// startLeakScan sets the scan up before the tests run: from then on, the
-// browser tests' stores are SQLite files kept for it.
-func startLeakScan() {
-	l, err := browsertest.NewLeaks(leakRules())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "leak scan:", err)
-		os.Exit(1)
-	}
-	leaks = l
-	testdb.SQLite = l.ForBrowserTests(testdb.SQLite)
-}
 
 // leakRules are the suite's secrets: the demo card (payCard's), the demo
 // merchant's passwords, AES key and IV and token auth code, which newEnv

@@ -19,23 +19,10 @@ import (
 	"github.com/kessai/kessai/escott/sim"
 	"github.com/kessai/kessai/internal/browsertest"
 	"github.com/kessai/kessai/internal/leakscan"
-	"github.com/kessai/kessai/internal/testdb"
 )
 
 // leaks is the suite's scan.
 var leaks *browsertest.Leaks
-
-// startLeakScan sets the scan up before the tests run: from then on, the
-// browser tests' stores are SQLite files kept for it.
-func startLeakScan() {
-	l, err := browsertest.NewLeaks(leakRules())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "leak scan:", err)
-		os.Exit(1)
-	}
-	leaks = l
-	testdb.SQLite = l.ForBrowserTests(testdb.SQLite)
-}
 
 // leakRules are the suite's secrets: every card number it uses (typed on
 // the gateway's token page, or tokenised directly) and the demo

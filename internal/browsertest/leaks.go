@@ -299,3 +299,17 @@ func CheckPlanted(t testing.TB, l *Leaks, want, secrets []string) {
 		}
 	}
 }
+
+// StartScan sets a suite's scan up in its TestMain, before m.Run: from
+// then on the browser tests' stores (testdb.SQLite) are SQLite files kept
+// for the scan. A scan that cannot start ends the run: a leak check that
+// quietly does not run proves nothing.
+func StartScan(rules leakscan.Rules) *Leaks {
+	l, err := NewLeaks(rules)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "leak scan:", err)
+		os.Exit(1)
+	}
+	testdb.SQLite = l.ForBrowserTests(testdb.SQLite)
+	return l
+}
