@@ -259,15 +259,9 @@ func (s *snapshot) check(led *ledger) *verdict {
 	charged := map[string]bool{} // transaction codes of live charges
 	for _, tx := range s.sim.Transactions {
 		v.stats["gateway charge "+tx.Status]++
-		pays := byCode[tx.MerchantFree1]
-		if len(pays) != 1 {
-			v.fail("gateway charge %s (MerchantFree1 %s, order %s, %s) belongs to %d payments, want exactly 1",
-				tx.ProcessID, tx.MerchantFree1, tx.MerchantFree2, tx.Status, len(pays))
+		p, ok := v.owner(byCode, "charge", tx.ProcessID, tx.MerchantFree1, tx.MerchantFree2, tx.Status)
+		if !ok {
 			continue
-		}
-		p := pays[0]
-		if p.OrderID != tx.MerchantFree2 {
-			v.fail("gateway charge %s names order %s, its payment %s belongs to order %s", tx.ProcessID, tx.MerchantFree2, p.ID, p.OrderID)
 		}
 		if !live(tx.Status) {
 			if p.State == "authorized" || p.State == "captured" {
@@ -300,15 +294,9 @@ func (s *snapshot) check(led *ledger) *verdict {
 	paidCodes := map[string]bool{}
 	for _, col := range s.sim.Collections {
 		v.stats["gateway collection "+col.Status]++
-		pays := byCode[col.MerchantFree1]
-		if len(pays) != 1 {
-			v.fail("gateway collection %s (MerchantFree1 %s, order %s, %s) belongs to %d payments, want exactly 1",
-				col.ProcessID, col.MerchantFree1, col.MerchantFree2, col.Status, len(pays))
+		p, ok := v.owner(byCode, "collection", col.ProcessID, col.MerchantFree1, col.MerchantFree2, col.Status)
+		if !ok {
 			continue
-		}
-		p := pays[0]
-		if p.OrderID != col.MerchantFree2 {
-			v.fail("gateway collection %s names order %s, its payment %s belongs to order %s", col.ProcessID, col.MerchantFree2, p.ID, p.OrderID)
 		}
 		if col.Status != "DELETED" {
 			liveCols[col.MerchantFree2]++
@@ -397,4 +385,22 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// owner is invariant 1 for one gateway record (a charge or a collection):
+// its MerchantFree1 is the transaction code of exactly one payment, of the
+// order its MerchantFree2 names. It returns that payment, or false when
+// there is not exactly one.
+func (v *verdict) owner(byCode map[string][]*payment, kind, processID, mf1, mf2, status string) (*payment, bool) {
+	pays := byCode[mf1]
+	if len(pays) != 1 {
+		v.fail("gateway %s %s (MerchantFree1 %s, order %s, %s) belongs to %d payments, want exactly 1",
+			kind, processID, mf1, mf2, status, len(pays))
+		return nil, false
+	}
+	p := pays[0]
+	if p.OrderID != mf2 {
+		v.fail("gateway %s %s names order %s, its payment %s belongs to order %s", kind, processID, mf2, p.ID, p.OrderID)
+	}
+	return p, true
 }
